@@ -1,0 +1,285 @@
+import type * as A from "../ast.js";
+import { fieldReader, type EventFields } from "../fields.js";
+import { FUNCTIONS } from "../functions.js";
+import { compileGlob } from "../glob.js";
+import { CidrSet, cidrContains, parseCidr, parseIp } from "../ip.js";
+import { anyOf, isPresent, scalarEquals, scalarOrder, toNumber } from "./values.js";
+
+export type Predicate = (fields: EventFields) => boolean;
+export type Getter = (fields: EventFields) => unknown;
+
+/** A compiled list: exact members, plus a prefix trie when it holds addresses or CIDRs. */
+export interface CompiledList {
+  readonly name: string;
+  /** Members as written, plus numeric twins of numeric strings and vice versa. */
+  readonly exact: ReadonlySet<unknown>;
+  /** Lower-cased string members, for `in~`. */
+  readonly folded: ReadonlySet<string>;
+  readonly cidrs: CidrSet | undefined;
+}
+
+export function compileListItems(name: string, items: readonly (string | number | boolean | null)[]): CompiledList {
+  const exact = new Set<unknown>();
+  const folded = new Set<string>();
+  let cidrs: CidrSet | undefined;
+  for (const item of items) {
+    exact.add(item);
+    if (typeof item === "number") exact.add(String(item));
+    if (typeof item === "string") {
+      folded.add(item.toLowerCase());
+      const n = toNumber(item);
+      if (!Number.isNaN(n)) exact.add(n);
+      const c = parseCidr(item);
+      if (c !== undefined) (cidrs ??= new CidrSet()).add(c);
+    }
+  }
+  return { name, exact, folded, cidrs };
+}
+
+/** Everything the compiler resolves names against. */
+export interface CompileEnv {
+  readonly macros: ReadonlyMap<string, A.Expr>;
+  readonly lists: ReadonlyMap<string, CompiledList>;
+  readonly params: ReadonlyMap<string, A.LiteralValue>;
+}
+
+type Compiled = { readonly constant: true; readonly value: unknown } | { readonly constant: false; readonly get: Getter };
+
+const TRUE: Predicate = () => true;
+const FALSE: Predicate = () => false;
+
+/** Compiles a condition to a closure. Field paths, lists, globs and CIDRs are resolved once here. */
+export function compileCondition(e: A.Expr, env: CompileEnv): Predicate {
+  switch (e.kind) {
+    case "and": {
+      const l = compileCondition(e.left, env);
+      const r = compileCondition(e.right, env);
+      if (l === FALSE || r === FALSE) return FALSE;
+      if (l === TRUE) return r;
+      if (r === TRUE) return l;
+      return (f) => l(f) && r(f);
+    }
+    case "or": {
+      const l = compileCondition(e.left, env);
+      const r = compileCondition(e.right, env);
+      if (l === TRUE || r === TRUE) return TRUE;
+      if (l === FALSE) return r;
+      if (r === FALSE) return l;
+      return (f) => l(f) || r(f);
+    }
+    case "not": {
+      const p = compileCondition(e.operand, env);
+      if (p === TRUE) return FALSE;
+      if (p === FALSE) return TRUE;
+      return (f) => !p(f);
+    }
+    case "compare":
+      return compileCompare(e, env);
+    case "strmatch":
+      return compileStrMatch(e, env);
+    case "in":
+      return compileIn(e, env);
+    case "cidr": {
+      const v = compileValue(e.left, env);
+      const c = compileValue(e.right, env);
+      const cidr = c.constant && typeof c.value === "string" ? parseCidr(c.value) : undefined;
+      if (cidr === undefined) return FALSE;
+      const test = (x: unknown) => {
+        if (typeof x !== "string") return false;
+        const b = parseIp(x);
+        return b !== undefined && cidrContains(cidr, b);
+      };
+      if (v.constant) return test(v.value) ? TRUE : FALSE;
+      const get = v.get;
+      return (f) => anyOf(get(f), test);
+    }
+    case "exists": {
+      const read = fieldReader(e.field.path);
+      return (f) => isPresent(read(f));
+    }
+    case "field": {
+      const macro = env.macros.get(e.path);
+      if (macro !== undefined) return compileCondition(macro, env);
+      const read = fieldReader(e.path);
+      return (f) => anyOf(read(f), (x) => x === true);
+    }
+    case "literal":
+      return e.value === true ? TRUE : FALSE;
+    case "call": {
+      const v = compileValue(e, env);
+      if (v.constant) return v.value === true ? TRUE : FALSE;
+      const get = v.get;
+      return (f) => get(f) === true;
+    }
+    case "duration":
+    case "param":
+    case "list":
+      return FALSE; // rejected by the checker
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+export function compileValue(e: A.Expr, env: CompileEnv): Compiled {
+  switch (e.kind) {
+    case "literal":
+      return { constant: true, value: e.value };
+    case "duration":
+      return { constant: true, value: e.ms };
+    case "param":
+      return { constant: true, value: env.params.get(e.name) };
+    case "field":
+      return { constant: false, get: fieldReader(e.path) };
+    case "call": {
+      const fn = FUNCTIONS.get(e.name);
+      const args = e.args.map((a) => compileValue(a, env));
+      if (fn === undefined) return { constant: true, value: undefined };
+      if (args.every((a) => a.constant)) return { constant: true, value: fn.impl(args.map((a) => (a.constant ? a.value : undefined))) };
+      if (args.length === 1) {
+        const a0 = args[0] as Compiled;
+        const get = a0.constant ? () => a0.value : a0.get;
+        const impl = fn.impl;
+        return { constant: false, get: (f) => impl([get(f)]) };
+      }
+      const gets = args.map((a) => (a.constant ? () => a.value : a.get));
+      return { constant: false, get: (f) => fn.impl(gets.map((g) => g(f))) };
+    }
+    default:
+      return { constant: true, value: undefined }; // conditions as values: rejected by the checker
+  }
+}
+
+function compileCompare(e: A.CompareExpr, env: CompileEnv): Predicate {
+  const l = compileValue(e.left, env);
+  const r = compileValue(e.right, env);
+  const { op, ci } = e;
+  const test = (a: unknown, b: unknown): boolean => {
+    if (op === "==") return anyOf(a, (x) => anyOf(b, (y) => scalarEquals(x, y, ci)));
+    if (op === "!=") return isPresent(a) && isPresent(b) && !anyOf(a, (x) => anyOf(b, (y) => scalarEquals(x, y, ci)));
+    return anyOf(a, (x) => anyOf(b, (y) => scalarOrder(x, y, op)));
+  };
+  if (l.constant && r.constant) return test(l.value, r.value) ? TRUE : FALSE;
+  if (!l.constant && r.constant) return specialise(l.get, r.value, op, ci) ?? ((f) => test(l.get(f), r.value));
+  if (l.constant && !r.constant) {
+    const flipped = op === "<" ? ">" : op === ">" ? "<" : op === "<=" ? ">=" : op === ">=" ? "<=" : op;
+    return specialise(r.get, l.value, flipped, ci) ?? ((f) => test(l.value, r.get(f)));
+  }
+  const lg = (l as { get: Getter }).get;
+  const rg = (r as { get: Getter }).get;
+  return (f) => test(lg(f), rg(f));
+}
+
+/** Fast closures for the common `field OP constant` shapes. */
+function specialise(get: Getter, c: unknown, op: A.CompareOp, ci: boolean): Predicate | undefined {
+  if (c === undefined) return FALSE;
+  if (op === "==" && c === null) return (f) => get(f) === null;
+  if (c === null) return FALSE;
+  if (op === "==" && typeof c === "string" && !ci) {
+    const num = toNumber(c);
+    const numeric = !Number.isNaN(num);
+    return (f) => {
+      const v = get(f);
+      if (v === c) return true;
+      if (typeof v === "string" || v === undefined || v === null) return false;
+      if (typeof v === "number") return numeric && v === num;
+      return Array.isArray(v) && v.some((x) => scalarEquals(x, c, false));
+    };
+  }
+  if (op === "==" && typeof c === "string" && ci) {
+    const lc = c.toLowerCase();
+    return (f) => {
+      const v = get(f);
+      if (typeof v === "string") return v.length === lc.length && v.toLowerCase() === lc;
+      return Array.isArray(v) && v.some((x) => typeof x === "string" && x.toLowerCase() === lc);
+    };
+  }
+  if (op === "==" && typeof c === "number") {
+    return (f) => {
+      const v = get(f);
+      if (v === c) return true;
+      if (v === undefined || v === null) return false;
+      return anyOf(v, (x) => scalarEquals(x, c, false));
+    };
+  }
+  if ((op === ">" || op === ">=" || op === "<" || op === "<=") && typeof c === "number") {
+    const cmp =
+      op === ">" ? (x: number) => x > c : op === ">=" ? (x: number) => x >= c : op === "<" ? (x: number) => x < c : (x: number) => x <= c;
+    return (f) => {
+      const v = get(f);
+      if (typeof v === "number") return cmp(v);
+      if (v === undefined || v === null) return false;
+      return anyOf(v, (x) => {
+        if (typeof x === "boolean") return false;
+        const n = toNumber(x);
+        return !Number.isNaN(n) && cmp(n);
+      });
+    };
+  }
+  return undefined;
+}
+
+function compileStrMatch(e: A.StringMatchExpr, env: CompileEnv): Predicate {
+  const l = compileValue(e.left, env);
+  const r = compileValue(e.right, env);
+  const ci = e.ci;
+  const op = e.op;
+  const fold = (s: string) => (ci ? s.toLowerCase() : s);
+  const scalar = (x: unknown, pat: string): boolean => {
+    if (typeof x !== "string") return false;
+    const s = fold(x);
+    return op === "contains" ? s.includes(pat) : op === "startswith" ? s.startsWith(pat) : s.endsWith(pat);
+  };
+  if (r.constant) {
+    if (typeof r.value !== "string") return FALSE;
+    const pattern = r.value;
+    let test: (x: unknown) => boolean;
+    if (op === "like") {
+      const m = compileGlob(pattern, ci);
+      test = (x) => typeof x === "string" && m(x);
+    } else {
+      const pat = fold(pattern);
+      test = (x) => scalar(x, pat);
+    }
+    if (l.constant) return anyOf(l.value, test) ? TRUE : FALSE;
+    const get = l.get;
+    return (f) => anyOf(get(f), test);
+  }
+  const rg = r.get;
+  const lg = l.constant ? () => l.value : l.get;
+  return (f) => {
+    const a = lg(f);
+    return anyOf(rg(f), (p) => typeof p === "string" && anyOf(a, (x) => scalar(x, fold(p))));
+  };
+}
+
+function compileIn(e: A.InExpr, env: CompileEnv): Predicate {
+  const list =
+    e.set.kind === "list"
+      ? compileListItems(
+          "(inline)",
+          e.set.items.map((i) => {
+            const v = compileValue(i, env);
+            return (v.constant ? v.value : undefined) as string | number | boolean | null;
+          }),
+        )
+      : env.lists.get(e.set.kind === "field" ? e.set.path : "");
+  if (list === undefined) return FALSE;
+  const { exact, folded, cidrs } = list;
+  const ci = e.ci;
+  const member = (x: unknown): boolean => {
+    if (x === undefined || x === null) return false;
+    if (ci ? typeof x === "string" && folded.has(x.toLowerCase()) : exact.has(x)) return true;
+    return cidrs !== undefined && typeof x === "string" && cidrs.has(x);
+  };
+  const v = compileValue(e.left, env);
+  const get = v.constant ? () => v.value : v.get;
+  if (e.negated) {
+    return (f) => {
+      const x = get(f);
+      return isPresent(x) && !anyOf(x, member);
+    };
+  }
+  return (f) => anyOf(get(f), member);
+}

@@ -1,0 +1,210 @@
+import { createHash } from "node:crypto";
+import { ACTION_CATALOGUE } from "../actions.js";
+import type * as A from "../ast.js";
+import type { Severity } from "../check/rules.js";
+import { fieldReader } from "../fields.js";
+import type { SourceFile } from "../source.js";
+import { compileCondition, compileValue, type CompileEnv, type Getter, type Predicate } from "./conditions.js";
+
+/** A by-key or aggregated field: its path (for alerts) and its reader. */
+export interface KeySpec {
+  readonly path: string;
+  readonly read: Getter;
+}
+
+export interface CompiledThreshold {
+  readonly kind: "threshold";
+  readonly agg: A.AggregateKind;
+  readonly field: KeySpec | undefined;
+  readonly op: A.CompareOp;
+  /** The threshold; for count and distinct, normalised so that the rule fires at `>= value`. */
+  readonly value: number;
+  readonly windowMs: number;
+  readonly by: readonly KeySpec[];
+}
+
+export type CompiledCorrelation = CompiledThreshold;
+
+export type ActionArgValue = { readonly constant: true; readonly value: unknown } | { readonly constant: false; readonly path: string; readonly get: Getter };
+
+export interface CompiledAction {
+  readonly name: string;
+  readonly mode: "enforce" | A.ActionMode;
+  /** Every parameter of the action by name (defaults filled in); absent optional ones are left out. */
+  readonly args: ReadonlyMap<string, ActionArgValue>;
+}
+
+export interface CompiledRule {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string | undefined;
+  readonly severity: Severity;
+  readonly risk: number | undefined;
+  readonly tags: readonly string[];
+  readonly enabled: boolean;
+  readonly author: string | undefined;
+  readonly version: string | undefined;
+  readonly location: { readonly file: string; readonly line: number; readonly col: number };
+  /** Hash of the rule's text and of the macros, lists and params it uses: equal means unchanged. */
+  readonly fingerprint: string;
+  /** `when` and not any `except`. */
+  readonly match: Predicate;
+  readonly correlation: CompiledCorrelation | undefined;
+  readonly suppress: { readonly ms: number; readonly by: readonly KeySpec[] } | undefined;
+  readonly actions: readonly CompiledAction[];
+  /**
+   * Values of `event.category` the rule can only match (from a top-level conjunct of its
+   * `when`); undefined when the rule may match any category. Lets the engine send each
+   * event only to the rules that can match it.
+   */
+  readonly categories: readonly string[] | undefined;
+}
+
+const key = (f: A.FieldExpr): KeySpec => ({ path: f.path, read: fieldReader(f.path) });
+
+export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEnv, usedTexts: readonly string[]): CompiledRule {
+  const constOf = (e: A.Expr): unknown => {
+    const v = compileValue(e, env);
+    return v.constant ? v.value : undefined;
+  };
+  const meta = new Map<A.MetaKey, unknown>();
+  let tags: string[] = [];
+  let when: A.Expr | undefined;
+  const excepts: A.Expr[] = [];
+  let correlation: CompiledCorrelation | undefined;
+  let suppress: CompiledRule["suppress"];
+  let actions: CompiledAction[] = [];
+  for (const c of rule.clauses) {
+    switch (c.kind) {
+      case "meta":
+        meta.set(c.key, c.value.kind === "field" ? c.value.path : constOf(c.value));
+        break;
+      case "tags":
+        tags = c.tags.map((t) => t.name);
+        break;
+      case "when":
+        when = c.expr;
+        break;
+      case "except":
+        excepts.push(c.expr);
+        break;
+      case "threshold": {
+        const raw = Number(constOf(c.value));
+        const countLike = c.agg === "count" || c.agg === "distinct";
+        correlation = {
+          kind: "threshold",
+          agg: c.agg,
+          field: c.field === undefined ? undefined : key(c.field),
+          op: countLike ? ">=" : c.op,
+          value: countLike && c.op === ">" ? raw + 1 : raw,
+          windowMs: c.within.ms,
+          by: c.by.map(key),
+        };
+        break;
+      }
+      case "suppress":
+        suppress = { ms: c.within.ms, by: c.by.map(key) };
+        break;
+      case "then":
+        actions = c.actions.map((a) => compileAction(a, env));
+        break;
+      default: {
+        const never: never = c;
+        return never;
+      }
+    }
+  }
+  const whenPred = when === undefined ? () => false : compileCondition(when, env);
+  const exceptPreds = excepts.map((e) => compileCondition(e, env));
+  let match: Predicate = whenPred;
+  if (exceptPreds.length === 1) {
+    const x = exceptPreds[0] as Predicate;
+    match = (f) => whenPred(f) && !x(f);
+  } else if (exceptPreds.length > 1) {
+    match = (f) => whenPred(f) && !exceptPreds.some((x) => x(f));
+  }
+  const pos = source.position(rule.span.start);
+  const str = (k: A.MetaKey) => {
+    const v = meta.get(k);
+    return v === undefined || v === null ? undefined : String(v);
+  };
+  const risk = meta.get("risk");
+  const fingerprint = createHash("sha256")
+    .update(source.text.slice(rule.span.start, rule.span.end))
+    .update("\0")
+    .update(usedTexts.join("\0"))
+    .digest("hex")
+    .slice(0, 16);
+  return {
+    name: rule.name.name,
+    title: str("title") ?? rule.name.name,
+    description: str("description"),
+    severity: (str("severity") ?? "medium") as Severity,
+    risk: typeof risk === "number" ? risk : undefined,
+    tags,
+    enabled: meta.get("enabled") !== false,
+    author: str("author"),
+    version: str("version"),
+    location: { file: source.path, line: pos.line, col: pos.col },
+    fingerprint,
+    match,
+    correlation,
+    suppress,
+    actions,
+    categories: when === undefined ? undefined : pinnedValues(when, env, "event.category"),
+  };
+}
+
+function compileAction(a: A.ActionCall, env: CompileEnv): CompiledAction {
+  const spec = ACTION_CATALOGUE.get(a.name.name);
+  const args = new Map<string, ActionArgValue>();
+  let positional = 0;
+  for (const arg of a.args) {
+    const pname = arg.name?.name ?? spec?.params[positional++]?.name;
+    if (pname === undefined) continue;
+    const v = compileValue(arg.value, env);
+    args.set(
+      pname,
+      v.constant ? { constant: true, value: v.value } : { constant: false, path: arg.value.kind === "field" ? arg.value.path : pname, get: v.get },
+    );
+  }
+  for (const p of spec?.params ?? []) {
+    if (!args.has(p.name) && p.default !== undefined) args.set(p.name, { constant: true, value: p.default });
+  }
+  return { name: a.name.name, mode: a.mode ?? "enforce", args };
+}
+
+/** Values a field is pinned to by the top-level conjuncts of a condition (macros expanded). */
+export function pinnedValues(e: A.Expr, env: CompileEnv, field: string): string[] | undefined {
+  switch (e.kind) {
+    case "and": {
+      const l = pinnedValues(e.left, env, field);
+      const r = pinnedValues(e.right, env, field);
+      if (l === undefined) return r;
+      if (r === undefined) return l;
+      return l.filter((x) => r.includes(x));
+    }
+    case "or": {
+      const l = pinnedValues(e.left, env, field);
+      const r = pinnedValues(e.right, env, field);
+      return l === undefined || r === undefined ? undefined : [...new Set([...l, ...r])];
+    }
+    case "field": {
+      const m = env.macros.get(e.path);
+      return m === undefined ? undefined : pinnedValues(m, env, field);
+    }
+    case "compare":
+      if (e.op === "==" && !e.ci && e.left.kind === "field" && e.left.path === field && e.right.kind === "literal" && typeof e.right.value === "string") {
+        return [e.right.value];
+      }
+      return undefined;
+    case "in":
+      if (!e.negated && !e.ci && e.left.kind === "field" && e.left.path === field && e.set.kind === "list") {
+        const vals = e.set.items.map((i) => (i.kind === "literal" ? i.value : undefined));
+        return vals.every((v): v is string => typeof v === "string") ? vals : undefined;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,313 @@
+import type { CompiledPack, CompiledRule, CompiledThreshold, KeySpec, PackSettings } from "../dsl/index.js";
+import { fieldReader } from "../dsl/index.js";
+import { type Alert, alertId, type PlannedAction } from "./alert.js";
+import type { EngineEvent } from "./event.js";
+import { SlidingWindow, type WindowEntry } from "./window.js";
+
+export interface EngineOptions {
+  /** Wall clock (ms), for `detected_at` and the future-skew check. Injectable for tests. */
+  readonly now?: () => number;
+  /** Called when a rule fires. */
+  readonly onAlert: (alert: Alert) => void;
+  /** Called when a suppressed hit is counted on an alert already emitted. */
+  readonly onAlertUpdate?: (alert: Alert) => void;
+  /** Overrides the pack's settings. */
+  readonly settings?: Partial<PackSettings>;
+}
+
+export type ProcessResult =
+  | { readonly accepted: true; readonly late: boolean }
+  | { readonly accepted: false; readonly reason: "future_timestamp"; readonly message: string };
+
+export interface RuleStats {
+  matched: number;
+  alerts: number;
+  suppressed: number;
+  evictedKeys: number;
+}
+
+export interface EngineStats {
+  events: number;
+  late: number;
+  refused: number;
+  readonly rules: Map<string, RuleStats>;
+}
+
+interface KeyState {
+  readonly values: readonly unknown[];
+  readonly window: SlidingWindow;
+}
+
+interface RuleRuntime {
+  readonly rule: CompiledRule;
+  readonly stats: RuleStats;
+  /** Per-key windows; Map order is least recently updated first (for expiry and the key cap). */
+  readonly windows: Map<string, KeyState>;
+  /** Suppression per key: until when (event time), and the alert that counts the hits. */
+  readonly suppression: Map<string, { until: number; alert: Alert }>;
+}
+
+const KEY_SEP = "\u001f";
+const MAX_KEY_COMBINATIONS = 16;
+
+/**
+ * The correlation engine: each event goes to the rules that can match it; matches feed
+ * per-key windows in event time; a crossed threshold raises an alert with a deterministic id.
+ */
+export class Engine {
+  private readonly now: () => number;
+  private readonly settings: PackSettings;
+  private readonly unpinned: RuleRuntime[] = [];
+  private readonly byCategory = new Map<string, RuleRuntime[]>();
+  private readonly readCategory = fieldReader("event.category");
+  private maxTs = -Infinity;
+  readonly stats: EngineStats = { events: 0, late: 0, refused: 0, rules: new Map() };
+
+  constructor(
+    pack: CompiledPack,
+    private readonly opts: EngineOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.settings = { ...pack.settings, ...opts.settings };
+    for (const rule of pack.rules) {
+      if (!rule.enabled) continue;
+      const stats: RuleStats = { matched: 0, alerts: 0, suppressed: 0, evictedKeys: 0 };
+      this.stats.rules.set(rule.name, stats);
+      const rt: RuleRuntime = { rule, stats, windows: new Map(), suppression: new Map() };
+      if (rule.categories === undefined) this.unpinned.push(rt);
+      else
+        for (const c of rule.categories) {
+          const list = this.byCategory.get(c) ?? [];
+          list.push(rt);
+          this.byCategory.set(c, list);
+        }
+    }
+  }
+
+  /** Event time up to which all events are expected to have arrived. */
+  get watermark(): number {
+    return this.maxTs - this.settings.latenessMs;
+  }
+
+  process(ev: EngineEvent): ProcessResult {
+    const wall = this.now();
+    if (ev.ts > wall + this.settings.futureSkewMs) {
+      this.stats.refused++;
+      return {
+        accepted: false,
+        reason: "future_timestamp",
+        message: `event time ${new Date(ev.ts).toISOString()} is more than ${this.settings.futureSkewMs / 1000}s ahead of the clock (${new Date(wall).toISOString()})`,
+      };
+    }
+    this.stats.events++;
+    const late = ev.ts < this.watermark;
+    if (late) this.stats.late++;
+    if (ev.ts > this.maxTs) this.maxTs = ev.ts;
+
+    for (const rt of this.unpinned) this.evaluate(rt, ev, wall);
+    const cat = this.readCategory(ev.fields);
+    if (typeof cat === "string") {
+      const rules = this.byCategory.get(cat);
+      if (rules !== undefined) for (const rt of rules) this.evaluate(rt, ev, wall);
+    } else if (Array.isArray(cat)) {
+      const seen = new Set<RuleRuntime>();
+      for (const c of cat) {
+        const rules = typeof c === "string" ? this.byCategory.get(c) : undefined;
+        if (rules !== undefined)
+          for (const rt of rules)
+            if (!seen.has(rt)) {
+              seen.add(rt);
+              this.evaluate(rt, ev, wall);
+            }
+      }
+    }
+    return { accepted: true, late };
+  }
+
+  private evaluate(rt: RuleRuntime, ev: EngineEvent, wall: number): void {
+    if (!rt.rule.match(ev.fields)) return;
+    rt.stats.matched++;
+    const corr = rt.rule.correlation;
+    if (corr === undefined) {
+      this.fire(rt, ev, [], [toEntry(ev, undefined)], undefined, wall);
+      return;
+    }
+    const value = aggregatedValue(corr, ev);
+    if (value === null) return; // the aggregated field is missing or not a number
+    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values, value, wall);
+    this.expire(rt, corr.windowMs);
+  }
+
+  private feed(rt: RuleRuntime, corr: CompiledThreshold, ev: EngineEvent, values: unknown[], value: string | number | undefined, wall: number): void {
+    const key = values.map(String).join(KEY_SEP);
+    let state = rt.windows.get(key);
+    if (state === undefined) {
+      state = { values, window: new SlidingWindow(corr.agg === "distinct") };
+      if (rt.windows.size >= this.settings.maxKeysPerRule) {
+        const oldest = rt.windows.keys().next();
+        if (oldest.done !== true) {
+          rt.windows.delete(oldest.value);
+          rt.stats.evictedKeys++;
+        }
+      }
+    } else rt.windows.delete(key); // re-inserted below: Map order tracks recency
+    rt.windows.set(key, state);
+    state.window.add(toEntry(ev, value), corr.windowMs);
+    const agg = aggregate(corr, state.window);
+    if (crosses(corr, agg)) {
+      const entries = state.window.entries();
+      state.window.clear();
+      rt.windows.delete(key);
+      this.fire(rt, ev, values, entries, corr.agg === "count" ? undefined : agg, wall);
+    }
+  }
+
+  /** Drops idle keys whose windows can no longer hold an on-time event (oldest first, O(1) amortised). */
+  private expire(rt: RuleRuntime, windowMs: number): void {
+    const cutoff = this.watermark - windowMs;
+    for (const [key, state] of rt.windows) {
+      if (state.window.newestTs >= cutoff) break;
+      rt.windows.delete(key);
+    }
+    const wm = this.watermark;
+    for (const [key, s] of rt.suppression) {
+      if (s.until >= wm) break;
+      rt.suppression.delete(key);
+    }
+  }
+
+  private fire(rt: RuleRuntime, ev: EngineEvent, keyValues: readonly unknown[], entries: readonly WindowEntry[], value: number | undefined, wall: number): void {
+    const rule = rt.rule;
+    const keyPaths = rule.correlation?.by ?? [];
+    const keys: Record<string, unknown> = {};
+    keyPaths.forEach((k, i) => (keys[k.path] = keyValues[i]));
+    const sup = rule.suppress;
+    let supKey = "";
+    if (sup !== undefined) {
+      const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
+      supKey = supValues.map(String).join(KEY_SEP);
+      const current = rt.suppression.get(supKey);
+      if (current !== undefined && ev.ts < current.until) {
+        current.alert.suppressed++;
+        rt.stats.suppressed++;
+        this.opts.onAlertUpdate?.(current.alert);
+        return;
+      }
+    }
+    const first = entries[0] as WindowEntry;
+    const last = entries[entries.length - 1] as WindowEntry;
+    const cap = this.settings.evidenceCap;
+    const shown = entries.length > cap ? entries.slice(0, cap) : entries;
+    const alert: Alert = {
+      id: alertId(rule.name, keyValues.map(String).join(KEY_SEP), first.id),
+      rule: rule.name,
+      rule_version: rule.fingerprint,
+      title: rule.title,
+      severity: rule.severity,
+      risk: rule.risk,
+      tags: rule.tags,
+      keys,
+      count: entries.length,
+      value,
+      first_event_at: new Date(first.ts).toISOString(),
+      last_event_at: new Date(last.ts).toISOString(),
+      fired_at: new Date(ev.ts).toISOString(),
+      detected_at: new Date(wall).toISOString(),
+      evidence: {
+        event_ids: shown.map((e) => e.id),
+        origins: shown.flatMap((e) => (e.origin === undefined ? [] : [e.origin])),
+        truncated: entries.length - shown.length,
+      },
+      suppressed: 0,
+      actions: planActions(rule, ev),
+    };
+    if (sup !== undefined) {
+      rt.suppression.delete(supKey);
+      rt.suppression.set(supKey, { until: ev.ts + sup.ms, alert });
+    }
+    rt.stats.alerts++;
+    this.opts.onAlert(alert);
+  }
+}
+
+function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEntry {
+  return { ts: ev.ts, seq: ev.seq, id: ev.id, origin: ev.origin, value };
+}
+
+/** The value a threshold aggregates: a distinct key, a number, or null when the event cannot take part. */
+function aggregatedValue(corr: CompiledThreshold, ev: EngineEvent): string | number | undefined | null {
+  if (corr.field === undefined) return undefined;
+  const v = firstScalar(corr.field.read(ev.fields));
+  if (corr.agg === "distinct") {
+    if (v === undefined || v === null) return null;
+    return typeof v === "number" ? v : String(v);
+  }
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+function aggregate(corr: CompiledThreshold, w: SlidingWindow): number {
+  switch (corr.agg) {
+    case "count":
+      return w.size;
+    case "distinct":
+      return w.distinctCount();
+    case "sum":
+      return w.total();
+    case "avg":
+      return w.total() / w.size;
+    case "min":
+      return w.min();
+    case "max":
+      return w.max();
+    default: {
+      const never: never = corr.agg;
+      return never;
+    }
+  }
+}
+
+function crosses(corr: CompiledThreshold, v: number): boolean {
+  switch (corr.op) {
+    case ">=":
+      return v >= corr.value;
+    case ">":
+      return v > corr.value;
+    case "<=":
+      return v <= corr.value;
+    case "<":
+      return v < corr.value;
+    default:
+      return false;
+  }
+}
+
+function firstScalar(v: unknown): unknown {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The key tuples an event joins: one per combination of by-field values (an array-valued
+ * field joins each of its elements); none when a by-field is missing.
+ */
+function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknown[][] {
+  let combos: unknown[][] = [[]];
+  for (const k of by) {
+    const v = k.read(ev.fields);
+    if (v === undefined || v === null || v === "") return [];
+    const vals = Array.isArray(v) ? [...new Set(v.filter((x) => x !== undefined && x !== null && x !== ""))] : [v];
+    if (vals.length === 0) return [];
+    const next: unknown[][] = [];
+    for (const c of combos) for (const x of vals) if (next.length < MAX_KEY_COMBINATIONS) next.push([...c, x]);
+    combos = next;
+  }
+  return combos;
+}
+
+function planActions(rule: CompiledRule, ev: EngineEvent): PlannedAction[] {
+  return rule.actions.map((a) => {
+    const args: Record<string, unknown> = {};
+    for (const [name, v] of a.args) args[name] = v.constant ? v.value : firstScalar(v.get(ev.fields));
+    return { action: a.name, mode: a.mode, args };
+  });
+}
