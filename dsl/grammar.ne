@@ -14,13 +14,15 @@ Decl -> Rule {% id %} | Macro {% id %} | List {% id %} | Param {% id %} | Settin
 Settings -> %kw_settings %lbrace Setting:* %rbrace {% (d) => b.settings(d[0], d[2], d[3]) %}
 Setting -> Name SettingValue {% (d) => b.setting(d[0], d[1]) %}
 SettingValue -> Scalar {% id %} | Duration {% id %}
-Param -> %kw_param Name %eq SettingValue {% (d) => b.paramDecl(d[0], d[1], d[3]) %}
-List -> %kw_list Name %eq ListLit {% (d) => b.listDecl(d[0], d[1], d[3]) %}
-      | %kw_list Name %eq %kw_file %lparen %string %rparen {% (d) => b.listFileDecl(d[0], d[1], d[5], d[6]) %}
-Macro -> %kw_macro Name %eq Expr {% (d) => b.macroDecl(d[0], d[1], d[3]) %}
-Rule -> %kw_rule Name %lbrace Clause:* %rbrace {% (d) => b.ruleDecl(d[0], d[1], d[3], d[4]) %}
+Param -> %kw_param DeclName %eq SettingValue {% (d) => b.paramDecl(d[0], d[1], d[3]) %}
+List -> %kw_list DeclName %eq ListLit {% (d) => b.listDecl(d[0], d[1], d[3]) %}
+      | %kw_list DeclName %eq %kw_file %lparen %string %rparen {% (d) => b.listFileDecl(d[0], d[1], d[5], d[6]) %}
+Macro -> %kw_macro DeclName %eq Expr {% (d) => b.macroDecl(d[0], d[1], d[3]) %}
+Rule -> %kw_rule DeclName %lbrace Clause:* %rbrace {% (d) => b.ruleDecl(d[0], d[1], d[3], d[4]) %}
 
 Name -> %ident {% (d) => b.name(d[0]) %}
+# Declared names may be soft keywords (`param max = 5`).
+DeclName -> %ident {% (d) => b.name(d[0]) %} | SoftKeyword {% (d) => b.name(d[0]) %}
 
 # ---- rule clauses ----
 Clause -> Meta {% id %} | Tags {% id %} | When {% id %} | Threshold {% id %} | Suppress {% id %} | Then {% id %}

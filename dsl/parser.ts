@@ -67,7 +67,7 @@ function splitDeclarations(tokens: readonly Token[]): Token[][] {
       DECL_KEYWORDS.has(t.type ?? "") &&
       prev?.type !== "dot" &&
       next !== undefined &&
-      (t.type === "kw_settings" ? next.type === "lbrace" : next.type === "ident") &&
+      (t.type === "kw_settings" ? next.type === "lbrace" : next.type === "ident" || SOFT.includes(next.type ?? "")) &&
       (depth === 0 || t.col === 1);
     if (startsDecl && cur.length > 0) {
       chunks.push(cur);
