@@ -1,13 +1,16 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+const nodeGlobals = { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", performance: "readonly" };
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "dsl/grammar.ts", "coverage/**"] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ["**/*.ts"],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.mjs", "bin/*.js", "scripts/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -18,19 +21,24 @@ export default tseslint.config(
   },
   {
     files: ["**/*.js", "**/*.mjs"],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    languageOptions: { globals: nodeGlobals, sourceType: "module" },
   },
   {
     files: ["dsl/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["../engine/*", "../connectors/*", "../api/*", "../cli/*", "../*/engine/*"], message: "dsl/ imports nothing from the rest of Vigil" }] }],
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/engine/**", "**/connectors/**", "**/api/**", "**/cli/**"], message: "dsl/ imports nothing from the rest of Vigil" }] }],
     },
   },
   {
     files: ["engine/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["../connectors/*", "../api/*", "../cli/*", "../../connectors/*", "../../api/*", "../../cli/*"], message: "engine/ imports only dsl/; connectors implement engine's interfaces" }] }],
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/connectors/**", "**/api/**", "**/cli/**"], message: "engine/ imports only dsl/; connectors implement engine's interfaces" }] }],
+    },
+  },
+  {
+    files: ["connectors/**/*.ts", "api/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/cli/**"], message: "only cli/ wires concrete pieces together" }] }],
     },
   },
 );

@@ -3,6 +3,7 @@ export type * as Ast from "./ast.js";
 export { ACTION_CATALOGUE, type ActionSpec, type ActionParamSpec } from "./actions.js";
 export { SEVERITIES, type Severity } from "./check/rules.js";
 export type { CompiledList, Getter, Predicate } from "./compile/conditions.js";
+export { keyText } from "./compile/values.js";
 export type { ActionArgValue, CompiledAction, CompiledCorrelation, CompiledRule, CompiledThreshold, KeySpec } from "./compile/rules.js";
 export { type Diagnostic, formatDiagnostic } from "./diagnostics.js";
 export { type EventFields, fieldReader, getField, splitFieldPath } from "./fields.js";

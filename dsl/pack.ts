@@ -64,7 +64,7 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
     const decl = symbols.params.get(name);
     if (decl === undefined) continue;
     const declared = parsed.flatMap((p) => p.decls).find((d): d is A.ParamDecl => d.kind === "param" && d.name.name === name);
-    const want = declared?.value.kind === "duration" ? "number" : typeof (declared?.value as A.LiteralExpr | undefined)?.value;
+    const want = declared?.value.kind === "duration" ? "number" : typeof (declared?.value)?.value;
     if (typeof v !== want) ctx.error(decl, decl.decl.value.span, "E_PARAM_OVERRIDE", `the configured value of '$${name}' (${JSON.stringify(v)}) is not a ${want} like its default`);
   }
   for (const m of symbols.macros.values()) if (!ctx.broken.has(m.decl)) checkCondition(ctx, m, m.decl.expr);

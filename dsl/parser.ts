@@ -151,7 +151,7 @@ function expectedTypes(states: EarleyState[] | undefined): Set<string> {
   const out = new Set<string>();
   for (const s of states ?? []) {
     const sym = s.rule.symbols[s.dot];
-    if (sym !== null && typeof sym === "object" && "type" in sym) out.add(String((sym as { type: unknown }).type));
+    if (sym !== null && typeof sym === "object" && "type" in sym) out.add(String((sym).type));
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import type { CompiledPack, CompiledRule, CompiledThreshold, KeySpec, PackSettings } from "../dsl/index.js";
-import { fieldReader } from "../dsl/index.js";
+import { fieldReader, keyText } from "../dsl/index.js";
 import { type Alert, alertId, type PlannedAction } from "./alert.js";
 import type { EngineEvent } from "./event.js";
 import { SlidingWindow, type WindowEntry } from "./window.js";
@@ -139,7 +139,7 @@ export class Engine {
   }
 
   private feed(rt: RuleRuntime, corr: CompiledThreshold, ev: EngineEvent, values: unknown[], value: string | number | undefined, wall: number): void {
-    const key = values.map(String).join(KEY_SEP);
+    const key = values.map(keyText).join(KEY_SEP);
     let state = rt.windows.get(key);
     if (state === undefined) {
       state = { values, window: new SlidingWindow(corr.agg === "distinct") };
@@ -185,7 +185,7 @@ export class Engine {
     let supKey = "";
     if (sup !== undefined) {
       const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
-      supKey = supValues.map(String).join(KEY_SEP);
+      supKey = supValues.map(keyText).join(KEY_SEP);
       const current = rt.suppression.get(supKey);
       if (current !== undefined && ev.ts < current.until) {
         current.alert.suppressed++;
@@ -199,7 +199,7 @@ export class Engine {
     const cap = this.settings.evidenceCap;
     const shown = entries.length > cap ? entries.slice(0, cap) : entries;
     const alert: Alert = {
-      id: alertId(rule.name, keyValues.map(String).join(KEY_SEP), first.id),
+      id: alertId(rule.name, keyValues.map(keyText).join(KEY_SEP), first.id),
       rule: rule.name,
       rule_version: rule.fingerprint,
       title: rule.title,
@@ -240,7 +240,7 @@ function aggregatedValue(corr: CompiledThreshold, ev: EngineEvent): string | num
   const v = firstScalar(corr.field.read(ev.fields));
   if (corr.agg === "distinct") {
     if (v === undefined || v === null) return null;
-    return typeof v === "number" ? v : String(v);
+    return typeof v === "number" ? v : keyText(v);
   }
   const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
   return Number.isFinite(n) ? n : null;

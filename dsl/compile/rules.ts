@@ -4,6 +4,7 @@ import type * as A from "../ast.js";
 import type { Severity } from "../check/rules.js";
 import { fieldReader } from "../fields.js";
 import type { SourceFile } from "../source.js";
+import { keyText } from "./values.js";
 import { compileCondition, compileValue, type CompileEnv, type Getter, type Predicate } from "./conditions.js";
 
 /** A by-key or aggregated field: its path (for alerts) and its reader. */
@@ -126,7 +127,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
   const pos = source.position(rule.span.start);
   const str = (k: A.MetaKey) => {
     const v = meta.get(k);
-    return v === undefined || v === null ? undefined : String(v);
+    return v === undefined || v === null ? undefined : keyText(v);
   };
   const risk = meta.get("risk");
   const fingerprint = createHash("sha256")

@@ -62,3 +62,10 @@ export function anyOf(v: unknown, test: (x: unknown) => boolean): boolean {
 export function isPresent(v: unknown): boolean {
   return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
 }
+
+/** A value as a key component: text as is, other scalars in their text form, objects as JSON. */
+export function keyText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  return JSON.stringify(v) ?? "";
+}
