@@ -7,7 +7,23 @@ export type ParseFailureReason =
   | "bad_timestamp"
   | "invalid_json"
   | "not_an_object"
-  | "line_too_long";
+  | "line_too_long"
+  /** A JSON event without a usable `@timestamp`. */
+  | "missing_timestamp"
+  /** Safety net: the decoder hit an unexpected internal error on this line (a bug, never the data's fault). */
+  | "decoder_error";
+
+/** Every {@link ParseFailureReason}, for counters and exhaustive checks. */
+export const PARSE_FAILURE_REASONS: readonly ParseFailureReason[] = [
+  "empty_line",
+  "not_syslog",
+  "bad_timestamp",
+  "invalid_json",
+  "not_an_object",
+  "line_too_long",
+  "missing_timestamp",
+  "decoder_error",
+];
 
 export interface ParseFailure {
   readonly ok: false;
@@ -27,4 +43,9 @@ export type ParseResult = ParseSuccess | ParseFailure;
 /** Decodes one line of a log. Stateful decoders (year inference, pid → address) live per source. */
 export interface LineDecoder {
   decode(line: string, lineNo: number): ParseResult;
+}
+
+/** Builds a failure result. */
+export function parseFailure(reason: ParseFailureReason, message: string): ParseFailure {
+  return { ok: false, reason, message };
 }
