@@ -13,7 +13,7 @@ function run(rules: string, events: { t: number; f: EventFields }[]): Alert[] {
   expect(pack.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const alerts: Alert[] = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: NOW });
-  events.forEach((e, i) => engine.process({ id: `e${i}`, ts: T0 + e.t, seq: i, fields: e.f, origin: `t:${i + 1}` }));
+  events.forEach((e, i) => engine.process({ id: `e${i}`, ts: T0 + e.t, seq: i, fields: e.f, source: "t", position: i + 1 }));
   return alerts;
 }
 
@@ -141,5 +141,31 @@ describe("property: count windows agree with the reference model", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("bounded state", () => {
+  test("idle keys expire with their window; suppressions with their period", () => {
+    const pack = loadPack([{ path: "t.vigil", text: COUNT_RULE.replace("by ip }", "by ip suppress 20s by ip }") }]);
+    const engine = new Engine(pack, { onAlert: () => undefined, now: NOW });
+    let seq = 0;
+    for (let i = 0; i < 5000; i++) {
+      // a new key every 100 ms, each failing three times in a row (so it also fires)
+      for (let k = 0; k < 3; k++) engine.process({ id: `e${seq}`, ts: T0 + i * 100 + k, seq: seq++, fields: { outcome: "failure", ip: `k${i}` } });
+      engine.process({ id: `e${seq}`, ts: T0 + i * 100 + 50, seq: seq++, fields: { outcome: "failure", ip: `idle${i}` } });
+    }
+    const live = engine.liveKeys().get("brute");
+    // window 10 s + lateness 30 s at 10 keys/s: about 400 live keys, not 5000
+    expect(live?.windows).toBeLessThan(500);
+    expect(live?.suppressions).toBeLessThan(600);
+    expect(engine.stats.rules.get("brute")?.alerts).toBe(5000);
+  });
+
+  test("the per-rule key cap evicts the oldest keys and counts them", () => {
+    const pack = loadPack([{ path: "t.vigil", text: `settings { max_keys_per_rule 100 }\n${COUNT_RULE}` }]);
+    const engine = new Engine(pack, { onAlert: () => undefined, now: NOW });
+    for (let i = 0; i < 1000; i++) engine.process({ id: `e${i}`, ts: T0 + i, seq: i, fields: { outcome: "failure", ip: `k${i}` } });
+    expect(engine.liveKeys().get("brute")?.windows).toBe(100);
+    expect(engine.stats.rules.get("brute")?.evictedKeys).toBe(900);
   });
 });

@@ -2,6 +2,7 @@ import type { CompiledPack, CompiledRule, CompiledThreshold, KeySpec, PackSettin
 import { fieldReader, keyText } from "../dsl/index.js";
 import { type Alert, alertId, type PlannedAction } from "./alert.js";
 import type { EngineEvent } from "./event.js";
+import { RingQueue } from "./state/ring-queue.js";
 import { SlidingWindow, type WindowEntry } from "./window.js";
 
 export interface EngineOptions {
@@ -36,15 +37,27 @@ export interface EngineStats {
 interface KeyState {
   readonly values: readonly unknown[];
   readonly window: SlidingWindow;
+  /** Event time of this key's latest entry in the expiry queue. */
+  queuedAt: number;
+}
+
+interface Queued {
+  readonly key: string;
+  readonly t: number;
 }
 
 interface RuleRuntime {
   readonly rule: CompiledRule;
   readonly stats: RuleStats;
-  /** Per-key windows; Map order is least recently updated first (for expiry and the key cap). */
+  /** Per-key windows. */
   readonly windows: Map<string, KeyState>;
+  /** Keys by the time of their newest entry, oldest first: expiry without scanning all keys. */
+  readonly expiry: RingQueue<Queued>;
+  /** How far a key's newest time may move before it is queued again. */
+  readonly granularity: number;
   /** Suppression per key: until when (event time), and the alert that counts the hits. */
   readonly suppression: Map<string, { until: number; alert: Alert }>;
+  readonly suppressionExpiry: RingQueue<Queued>;
 }
 
 const KEY_SEP = "\u001f";
@@ -73,7 +86,16 @@ export class Engine {
       if (!rule.enabled) continue;
       const stats: RuleStats = { matched: 0, alerts: 0, suppressed: 0, evictedKeys: 0 };
       this.stats.rules.set(rule.name, stats);
-      const rt: RuleRuntime = { rule, stats, windows: new Map(), suppression: new Map() };
+      const windowMs = rule.correlation?.windowMs ?? 0;
+      const rt: RuleRuntime = {
+        rule,
+        stats,
+        windows: new Map(),
+        expiry: new RingQueue(),
+        granularity: Math.max(1, Math.floor(windowMs / 4)),
+        suppression: new Map(),
+        suppressionExpiry: new RingQueue(),
+      };
       if (rule.categories === undefined) this.unpinned.push(rt);
       else
         for (const c of rule.categories) {
@@ -82,6 +104,19 @@ export class Engine {
           this.byCategory.set(c, list);
         }
     }
+  }
+
+  /** Live per-key windows and suppressions, by rule (state is bounded: tests and metrics read this). */
+  liveKeys(): Map<string, { windows: number; suppressions: number }> {
+    const out = new Map<string, { windows: number; suppressions: number }>();
+    for (const rt of this.runtimes()) out.set(rt.rule.name, { windows: rt.windows.size, suppressions: rt.suppression.size });
+    return out;
+  }
+
+  private runtimes(): Set<RuleRuntime> {
+    const all = new Set<RuleRuntime>(this.unpinned);
+    for (const list of this.byCategory.values()) for (const rt of list) all.add(rt);
+    return all;
   }
 
   /** Event time up to which all events are expected to have arrived. */
@@ -134,45 +169,82 @@ export class Engine {
     }
     const value = aggregatedValue(corr, ev);
     if (value === null) return; // the aggregated field is missing or not a number
-    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values, value, wall);
+    if (corr.by.length === 1) {
+      // The common case: one by-field holding one value.
+      const v = (corr.by[0] as KeySpec).read(ev.fields);
+      if (v === undefined || v === null || v === "") return;
+      if (!Array.isArray(v)) {
+        this.feed(rt, corr, ev, keyText(v), v, value, wall);
+        this.expire(rt, corr.windowMs);
+        return;
+      }
+    }
+    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), values, value, wall);
     this.expire(rt, corr.windowMs);
   }
 
-  private feed(rt: RuleRuntime, corr: CompiledThreshold, ev: EngineEvent, values: unknown[], value: string | number | undefined, wall: number): void {
-    const key = values.map(keyText).join(KEY_SEP);
+  private feed(
+    rt: RuleRuntime,
+    corr: CompiledThreshold,
+    ev: EngineEvent,
+    key: string,
+    keyValues: unknown,
+    value: string | number | undefined,
+    wall: number,
+  ): void {
     let state = rt.windows.get(key);
     if (state === undefined) {
-      state = { values, window: new SlidingWindow(corr.agg === "distinct") };
-      if (rt.windows.size >= this.settings.maxKeysPerRule) {
-        const oldest = rt.windows.keys().next();
-        if (oldest.done !== true) {
-          rt.windows.delete(oldest.value);
-          rt.stats.evictedKeys++;
-        }
-      }
-    } else rt.windows.delete(key); // re-inserted below: Map order tracks recency
-    rt.windows.set(key, state);
+      if (rt.windows.size >= this.settings.maxKeysPerRule) this.evictOldest(rt);
+      state = { values: Array.isArray(keyValues) ? keyValues : [keyValues], window: new SlidingWindow(corr.agg === "distinct"), queuedAt: ev.ts };
+      rt.windows.set(key, state);
+      rt.expiry.push({ key, t: ev.ts });
+    }
     state.window.add(toEntry(ev, value), corr.windowMs);
+    const newest = state.window.newestTs;
+    if (newest - state.queuedAt >= rt.granularity) {
+      state.queuedAt = newest;
+      rt.expiry.push({ key, t: newest });
+    }
     const agg = aggregate(corr, state.window);
     if (crosses(corr, agg)) {
       const entries = state.window.entries();
-      state.window.clear();
       rt.windows.delete(key);
-      this.fire(rt, ev, values, entries, corr.agg === "count" ? undefined : agg, wall);
+      this.fire(rt, ev, state.values, entries, corr.agg === "count" ? undefined : agg, wall);
     }
   }
 
-  /** Drops idle keys whose windows can no longer hold an on-time event (oldest first, O(1) amortised). */
+  /** Drops the key whose newest entry is oldest (the per-rule key cap). */
+  private evictOldest(rt: RuleRuntime): void {
+    for (let q = rt.expiry.shift(); q !== undefined; q = rt.expiry.shift()) {
+      const state = rt.windows.get(q.key);
+      if (state !== undefined && state.queuedAt === q.t) {
+        rt.windows.delete(q.key);
+        rt.stats.evictedKeys++;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Drops keys whose windows can no longer hold an on-time event, oldest first through the
+   * expiry queue: O(1) amortised per event, never a scan of all keys.
+   */
   private expire(rt: RuleRuntime, windowMs: number): void {
     const cutoff = this.watermark - windowMs;
-    for (const [key, state] of rt.windows) {
-      if (state.window.newestTs >= cutoff) break;
-      rt.windows.delete(key);
+    for (let q = rt.expiry.peek(); q !== undefined && q.t < cutoff; q = rt.expiry.peek()) {
+      rt.expiry.shift();
+      const state = rt.windows.get(q.key);
+      if (state === undefined || state.queuedAt > q.t) continue; // gone, or queued again later
+      if (state.window.newestTs < cutoff) rt.windows.delete(q.key);
+      else {
+        state.queuedAt = state.window.newestTs;
+        rt.expiry.push({ key: q.key, t: state.queuedAt });
+      }
     }
     const wm = this.watermark;
-    for (const [key, s] of rt.suppression) {
-      if (s.until >= wm) break;
-      rt.suppression.delete(key);
+    for (let q = rt.suppressionExpiry.peek(); q !== undefined && q.t < wm; q = rt.suppressionExpiry.peek()) {
+      rt.suppressionExpiry.shift();
+      if (rt.suppression.get(q.key)?.until === q.t) rt.suppression.delete(q.key);
     }
   }
 
@@ -199,7 +271,7 @@ export class Engine {
     const cap = this.settings.evidenceCap;
     const shown = entries.length > cap ? entries.slice(0, cap) : entries;
     const alert: Alert = {
-      id: alertId(rule.name, keyValues.map(keyText).join(KEY_SEP), first.id),
+      id: alertId(rule.name, keyValues.map(keyText).join(KEY_SEP), first.event.id),
       rule: rule.name,
       rule_version: rule.fingerprint,
       title: rule.title,
@@ -214,16 +286,16 @@ export class Engine {
       fired_at: new Date(ev.ts).toISOString(),
       detected_at: new Date(wall).toISOString(),
       evidence: {
-        event_ids: shown.map((e) => e.id),
-        origins: shown.flatMap((e) => (e.origin === undefined ? [] : [e.origin])),
+        event_ids: shown.map((e) => e.event.id),
+        origins: shown.flatMap((e) => (e.event.source === undefined ? [] : [`${e.event.source}:${e.event.position ?? 0}`])),
         truncated: entries.length - shown.length,
       },
       suppressed: 0,
       actions: planActions(rule, ev),
     };
     if (sup !== undefined) {
-      rt.suppression.delete(supKey);
       rt.suppression.set(supKey, { until: ev.ts + sup.ms, alert });
+      rt.suppressionExpiry.push({ key: supKey, t: ev.ts + sup.ms });
     }
     rt.stats.alerts++;
     this.opts.onAlert(alert);
@@ -231,7 +303,7 @@ export class Engine {
 }
 
 function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEntry {
-  return { ts: ev.ts, seq: ev.seq, id: ev.id, origin: ev.origin, value };
+  return { ts: ev.ts, seq: ev.seq, event: ev, value };
 }
 
 /** The value a threshold aggregates: a distinct key, a number, or null when the event cannot take part. */

@@ -20,8 +20,13 @@ export interface EngineEvent {
    */
   readonly seq: number;
   readonly fields: EventFields;
-  /** Where the event came from, for evidence: `file:line`, `subject#seq`. */
-  readonly origin?: string;
+  /**
+   * Where the event came from, for evidence: a file or subject, and the position in it
+   * (line, stream sequence); shown as `source:position`. Kept apart so that no string is
+   * built per event on the hot path.
+   */
+  readonly source?: string;
+  readonly position?: number;
 }
 
 export { splitFieldPath, getField, fieldReader } from "../dsl/fields.js";

@@ -4,11 +4,12 @@
  * entry leaves when it is older than the newest entry minus the window. Window edges are
  * inclusive: events at t and t + D are within D of each other.
  */
+import type { EngineEvent } from "./event.js";
+
 export interface WindowEntry {
   readonly ts: number;
   readonly seq: number;
-  readonly id: string;
-  readonly origin: string | undefined;
+  readonly event: EngineEvent;
   /** The aggregated value: a distinct key, or a number for sum/avg/min/max. */
   readonly value: string | number | undefined;
 }

@@ -2,6 +2,7 @@
 // Synthetic, deterministic OpenSSH auth.log generator for benchmarks.
 //
 //   node bench/gen/gen-auth-log.mjs OUT [--lines N] [--seed S] [--host NAME] [--start "Mmm dd HH:MM:SS"]
+//        [--doc-addresses]   (IPv4 from the RFC 5737 documentation ranges only: for shipped samples)
 //
 // Writes exactly N lines (default 1,000,000) of classic syslog text
 // (`Mmm dd HH:MM:SS host prog[pid]: message`) to OUT.  Same seed => same file.
@@ -103,7 +104,21 @@ function isPublicV4(a, b, c) {
   return true;
 }
 
+/** Documentation ranges only (RFC 5737 TEST-NET-1/2/3): for samples that ship with the project. */
+function docV4(rng, used) {
+  for (;;) {
+    const net = rng.pick(["192.0.2", "198.51.100", "203.0.113"]);
+    const ip = `${net}.${rng.int(1, 254)}`;
+    if (used.has(ip)) continue;
+    used.add(ip);
+    return ip;
+  }
+}
+
+let docOnly = false;
+
 function randomV4(rng, used) {
+  if (docOnly) return docV4(rng, used);
   for (;;) {
     const a = rng.int(1, 223), b = rng.int(0, 255), c = rng.int(0, 255), d = rng.int(1, 254);
     if (!isPublicV4(a, b, c)) continue;
@@ -134,7 +149,9 @@ const ISP_DOMAINS = [
 function ptrName(rng, ip) {
   const dashed = ip.replace(/[.:]/g, "-");
   const style = rng.int(0, 3);
-  const dom = rng.pick(ISP_DOMAINS);
+  // Reserved names only (RFC 2606) for shipped samples.
+  const dom = docOnly ? rng.pick(["dsl.example.net", "pool.cable.example.org", "rev.example.com", "mobile.isp.example"]) : rng.pick(ISP_DOMAINS);
+  if (docOnly && style === 3) return `ns${rng.int(1, 9)}.${rng.pick(["mail", "srv", "web", "vps"])}${rng.int(1, 999)}.example`;
   if (style === 0) return `${dashed}.${dom}`;
   if (style === 1) return `${ip.replace(/:/g, "-")}.${dom}`; // "5.36.59.76.dynamic-dsl-ip..."
   if (style === 2) return `host-${dashed}.${dom}`;
@@ -222,6 +239,7 @@ const less = (x, y) => x.t < y.t || (x.t === y.t && x.seq < y.seq);
  * @param {{lines?: number, seed?: string|number, host?: string, start?: string}} opts
  */
 export function generateAuthLog(out, opts = {}) {
+  docOnly = opts.docAddresses === true;
   const N = opts.lines ?? 1_000_000;
   const rng = makeRng(opts.seed ?? 1);
   const host = opts.host ?? "srv01";
@@ -243,8 +261,8 @@ export function generateAuthLog(out, opts = {}) {
       modern: rng.chance(0.35), // newer OpenSSH wording for the same events
     };
   };
-  for (let i = 0; i < 5000; i++) attackers.push(mkSource(randomV4(rng, used), false));
-  for (let i = 0; i < 250; i++) attackers.push(mkSource(randomV6(rng, used), true));
+  for (let i = 0; i < (docOnly ? 450 : 5000); i++) attackers.push(mkSource(randomV4(rng, used), false));
+  for (let i = 0; i < (docOnly ? 50 : 250); i++) attackers.push(mkSource(randomV6(rng, used), true));
   // Shuffle so IPv6 sources are spread through the Zipf ranks.
   for (let i = attackers.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
@@ -264,7 +282,7 @@ export function generateAuthLog(out, opts = {}) {
     return attackers[lo];
   };
   const legit = [];
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < (docOnly ? 200 : 300); i++) {
     const v6 = rng.chance(0.1);
     const ip = v6 ? randomV6(rng, used) : randomV4(rng, used);
     legit.push({ ip, user: rng.pick(LEGIT_USERS), ptr: rng.chance(0.5) ? ptrName(rng, ip) : null, key: rng.chance(0.7) });
@@ -483,12 +501,13 @@ function main(argv) {
     else if (a === "--seed") args.seed = val();
     else if (a === "--host") args.host = val();
     else if (a === "--start") args.start = val();
+    else if (a === "--doc-addresses") args.docAddresses = true;
     else if (a === "-h" || a === "--help") help = true;
     else if (!a.startsWith("-") && out === null) out = a;
     else throw new Error(`unknown argument ${a}`);
   }
   if (help || !out || !Number.isInteger(args.lines) || args.lines < 0) {
-    console.error('usage: node bench/gen/gen-auth-log.mjs OUT [--lines N] [--seed S] [--host NAME] [--start "Mmm dd HH:MM:SS"]');
+    console.error('usage: node bench/gen/gen-auth-log.mjs OUT [--lines N] [--seed S] [--host NAME] [--start "Mmm dd HH:MM:SS"] [--doc-addresses]');
     process.exit(help ? 0 : 2);
   }
   const t = performance.now();

@@ -47,7 +47,7 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
         seq,
         (ev) => {
           const r = engine.process(ev);
-          if (!r.accepted) refused.push({ source: ev.origin ?? ev.id, line: 0, reason: r.reason, message: r.message });
+          if (!r.accepted) refused.push({ source: ev.source ?? ev.id, line: ev.position ?? 0, reason: r.reason, message: r.message });
         },
         onFailure,
         stats,
@@ -58,7 +58,7 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
     }
   }
   for (const a of alerts) io.out(JSON.stringify(alertRecord(a)));
-  for (const r of refused.slice(0, opts.showFailures)) io.err(`${r.source}: ${r.reason}: ${r.message}`);
+  for (const r of refused.slice(0, opts.showFailures)) io.err(`${r.source}:${r.line}: ${r.reason}: ${r.message}`);
 
   const byRule = new Map<string, number>();
   for (const a of alerts) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);

@@ -101,6 +101,16 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Line
         "event.dataset": "sshd",
         "event.module": "system",
         "event.action": "ssh_other",
+        // Every field sshd enrichment may set, so that all sshd events share one object shape
+        // with in-object storage; unset ones stay undefined, which reads as missing.
+        "event.category": undefined,
+        "event.type": undefined,
+        "event.outcome": undefined,
+        "user.name": undefined,
+        "source.address": undefined,
+        "source.ip": undefined,
+        "source.domain": undefined,
+        "source.port": undefined,
       };
     } else {
       ev = { "@timestamp": rec.timestamp, "event.id": id, "host.name": rec.host, message };

@@ -12,6 +12,7 @@
  * most recent line of the same host and pid that carried one ({@link SshdEnricher}).
  */
 import type { EventFields } from "../../engine/event.js";
+import { RingQueue } from "../../engine/state/ring-queue.js";
 import { classifyAddress, setSourceFields, type RemoteAddress } from "./address.js";
 
 /** True for the program names OpenSSH logs under (`sshd-session`/`sshd-auth` since OpenSSH 9.8/10). */
@@ -339,6 +340,8 @@ const PID_SPAN = 2 ** 32;
 export class SshdEnricher {
   /** (host number × 2^32 + pid) → address, in insertion order (the first is the oldest). */
   private readonly addresses = new Map<number, RemoteAddress>();
+  /** The keys of `addresses` in insertion order, for eviction. */
+  private readonly order = new RingQueue<number>();
   /** Host name → number for numeric keys (bounded like the pids); the last host is cached. */
   private readonly hosts = new Map<string, number>();
   private nextHostNo = 0;
@@ -358,6 +361,7 @@ export class SshdEnricher {
         // Numbers are never reused while entries may still carry them; when they run out, start over.
         this.hosts.clear();
         this.addresses.clear();
+        this.order.clear();
         this.nextHostNo = 0;
         this.lastKey = -1;
         this.lastAddress = undefined;
@@ -391,12 +395,15 @@ export class SshdEnricher {
     this.lastAddress = r;
     const prev = this.addresses.get(key);
     if (prev !== undefined) {
-      if (prev === r || prev.address === r.address) return;
-      this.addresses.delete(key);
-    } else if (this.addresses.size >= this.maxPids) {
-      const oldest = this.addresses.keys().next();
-      if (oldest.done !== true) this.addresses.delete(oldest.value);
+      if (prev !== r && prev.address !== r.address) this.addresses.set(key, r);
+      return;
     }
+    if (this.addresses.size >= this.maxPids) {
+      // Oldest first, through a queue: a Map's first entry is slow to reach after many deletes.
+      const oldest = this.order.shift();
+      if (oldest !== undefined) this.addresses.delete(oldest);
+    }
+    this.order.push(key);
     this.addresses.set(key, r);
   }
 

@@ -58,7 +58,7 @@ export async function readLogEvents(
       }
       const id = getField(fields, "event.id");
       stats.events++;
-      onEvent({ id: typeof id === "string" ? id : `${source}:${lineNo}`, ts, seq: seq++, fields, origin: `${source}:${lineNo}` });
+      onEvent({ id: typeof id === "string" ? id : `${source}:${lineNo}`, ts, seq: seq++, fields, source, position: lineNo });
     }
   });
   return seq;
