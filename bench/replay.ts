@@ -33,7 +33,7 @@ async function timeVigil(root: string, file: string, lines: number): Promise<Too
   const start = performance.now();
   let alerts = 0;
   const code = await new Promise<number>((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, "bin/vigil.js"), "replay", "--rules", join(root, "rules"), "--format", "sshd", file], {
+    const p = spawn(join(root, "bin/vigil.js"), ["replay", "--rules", join(root, "rules"), "--format", "sshd", file], {
       stdio: ["ignore", "pipe", "ignore"],
     });
     p.stdout.on("data", (b: Buffer) => {

@@ -75,7 +75,7 @@ export interface CompareExpr {
   readonly span: Span;
 }
 
-export type StringOp = "contains" | "startswith" | "endswith" | "like";
+export type StringOp = "contains" | "startswith" | "endswith" | "like" | "matches";
 
 export interface StringMatchExpr {
   readonly kind: "strmatch";
@@ -84,6 +84,14 @@ export interface StringMatchExpr {
   readonly ci: boolean;
   readonly left: Expr;
   readonly right: Expr;
+  readonly span: Span;
+}
+
+/** A regular expression literal `/…/flags` (the right side of `matches`). */
+export interface RegexExpr {
+  readonly kind: "regex";
+  readonly pattern: string;
+  readonly flags: string;
   readonly span: Span;
 }
 
@@ -123,7 +131,8 @@ export type Expr =
   | StringMatchExpr
   | InExpr
   | CidrExpr
-  | ExistsExpr;
+  | ExistsExpr
+  | RegexExpr;
 
 export interface Name {
   readonly name: string;
@@ -197,7 +206,53 @@ export interface ThenClause {
   readonly span: Span;
 }
 
-export type RuleClause = MetaClause | TagsClause | WhenClause | ThresholdClause | SuppressClause | ThenClause;
+export interface SequenceStep {
+  readonly name: Name;
+  readonly expr: Expr;
+  /** `repeat >= N`: the step needs N matching events (in order, within the span). */
+  readonly repeat: { readonly op: CompareOp; readonly value: LiteralExpr | ParamExpr } | undefined;
+  /** Per-step join keys, where field names differ between steps. */
+  readonly by: readonly FieldExpr[];
+  readonly span: Span;
+}
+
+export interface SequenceClause {
+  readonly kind: "sequence";
+  readonly by: readonly FieldExpr[];
+  readonly within: DurationExpr;
+  readonly steps: readonly SequenceStep[];
+  readonly until: Expr | undefined;
+  readonly span: Span;
+}
+
+export interface AbsentClause {
+  readonly kind: "absent";
+  readonly for: DurationExpr;
+  readonly by: readonly FieldExpr[];
+  readonly span: Span;
+}
+
+export interface FirstSeenClause {
+  readonly kind: "first_seen";
+  readonly fields: readonly FieldExpr[];
+  readonly by: readonly FieldExpr[];
+  readonly learning: DurationExpr | undefined;
+  readonly span: Span;
+}
+
+export interface AnomalyClause {
+  readonly kind: "anomaly";
+  readonly model: Name;
+  /** Inline features (`anomaly m(f1, f2) > 0.7`); otherwise the model declaration's. */
+  readonly features: readonly Expr[] | undefined;
+  readonly op: CompareOp;
+  readonly value: LiteralExpr | ParamExpr;
+  readonly span: Span;
+}
+
+export type CorrelationClause = ThresholdClause | SequenceClause | AbsentClause | FirstSeenClause | AnomalyClause;
+
+export type RuleClause = MetaClause | TagsClause | WhenClause | SuppressClause | ThenClause | CorrelationClause;
 
 /* ---- declarations ---- */
 
@@ -242,7 +297,19 @@ export interface SettingsDecl {
   readonly span: Span;
 }
 
-export type Decl = RuleDecl | MacroDecl | ListDecl | ParamDecl | SettingsDecl;
+export type ModelClause =
+  | { readonly kind: "features"; readonly features: readonly Expr[]; readonly span: Span }
+  | { readonly kind: "by"; readonly by: readonly FieldExpr[]; readonly span: Span }
+  | { readonly kind: "train" | "retrain"; readonly duration: DurationExpr; readonly span: Span };
+
+export interface ModelDecl {
+  readonly kind: "model";
+  readonly name: Name;
+  readonly clauses: readonly ModelClause[];
+  readonly span: Span;
+}
+
+export type Decl = RuleDecl | MacroDecl | ListDecl | ParamDecl | SettingsDecl | ModelDecl;
 
 export interface Comment {
   readonly text: string;

@@ -260,3 +260,59 @@ export const settings = (kw: Token, items: A.Setting[], close: Token): A.Setting
   settings: items,
   span: over(kw, close),
 });
+
+/* ---- correlations beyond thresholds, models, regexes ---- */
+
+export function regex(t: Token): A.RegexExpr {
+  const last = t.text.lastIndexOf("/");
+  return { kind: "regex", pattern: t.text.slice(1, last).replace(/\\\//g, "/"), flags: t.text.slice(last + 1), span: spanOf(t) };
+}
+
+export const repeat = (op: Token, value: A.LiteralExpr | A.ParamExpr): { op: A.CompareOp; value: A.LiteralExpr | A.ParamExpr } => ({
+  op: op.value as A.CompareOp,
+  value,
+});
+
+export function step(n: A.Name, expr: A.Expr, rep: { op: A.CompareOp; value: A.LiteralExpr | A.ParamExpr } | null, keys: A.FieldExpr[] | null): A.SequenceStep {
+  const end: Part = keys !== null && keys.length > 0 ? (keys[keys.length - 1] as A.FieldExpr) : rep !== null ? rep.value : expr;
+  return { name: n, expr, repeat: rep ?? undefined, by: keys ?? [], span: over(n, end) };
+}
+
+export function sequence(kw: Token, keys: A.FieldExpr[] | null, within: A.DurationExpr, steps: A.SequenceStep[], close: Token, until: A.Expr | null): A.SequenceClause {
+  return { kind: "sequence", by: keys ?? [], within, steps, until: until ?? undefined, span: over(kw, until ?? close) };
+}
+
+export function absent(kw: Token, d: A.DurationExpr, keys: A.FieldExpr[] | null): A.AbsentClause {
+  const end: Part = keys !== null && keys.length > 0 ? (keys[keys.length - 1] as A.FieldExpr) : d;
+  return { kind: "absent", for: d, by: keys ?? [], span: over(kw, end) };
+}
+
+export function firstSeen(kw: Token, fields: A.FieldExpr[], keys: A.FieldExpr[] | null, learning: A.DurationExpr | null): A.FirstSeenClause {
+  const end: Part = learning ?? (keys !== null && keys.length > 0 ? (keys[keys.length - 1] as A.FieldExpr) : (fields[fields.length - 1] as A.FieldExpr));
+  return { kind: "first_seen", fields, by: keys ?? [], learning: learning ?? undefined, span: over(kw, end) };
+}
+
+export function anomaly(kw: Token, model: A.Name, features: A.Expr[] | null, op: Token, value: A.LiteralExpr | A.ParamExpr): A.AnomalyClause {
+  return { kind: "anomaly", model, features: features ?? undefined, op: op.value as A.CompareOp, value, span: over(kw, value) };
+}
+
+export const modelFeatures = (kw: Token, features: A.Expr[]): A.ModelClause => ({
+  kind: "features",
+  features,
+  span: over(kw, features[features.length - 1] as A.Expr),
+});
+
+export const modelBy = (kw: Token, keys: A.FieldExpr[]): A.ModelClause => ({ kind: "by", by: keys, span: over(kw, keys[keys.length - 1] as A.FieldExpr) });
+
+export const modelDuration = (kind: "train" | "retrain", kw: Token, duration: A.DurationExpr): A.ModelClause => ({
+  kind,
+  duration,
+  span: over(kw, duration),
+});
+
+export const modelDecl = (kw: Token, n: A.Name, clauses: A.ModelClause[], close: Token): A.ModelDecl => ({
+  kind: "model",
+  name: n,
+  clauses,
+  span: over(kw, close),
+});

@@ -17,7 +17,24 @@ declare var string: any;
 declare var rparen: any;
 declare var kw_macro: any;
 declare var kw_rule: any;
+declare var kw_model: any;
+declare var kw_features: any;
+declare var comma: any;
+declare var kw_by: any;
+declare var kw_train: any;
+declare var kw_retrain: any;
 declare var ident: any;
+declare var kw_sequence: any;
+declare var kw_within: any;
+declare var colon: any;
+declare var kw_repeat: any;
+declare var kw_until: any;
+declare var kw_absent: any;
+declare var kw_for: any;
+declare var kw_first: any;
+declare var kw_seen: any;
+declare var kw_learning: any;
+declare var kw_anomaly: any;
 declare var kw_title: any;
 declare var kw_description: any;
 declare var kw_author: any;
@@ -27,28 +44,25 @@ declare var kw_risk: any;
 declare var kw_enabled: any;
 declare var param: any;
 declare var kw_tags: any;
-declare var comma: any;
 declare var dot: any;
 declare var number: any;
 declare var kw_when: any;
 declare var kw_except: any;
 declare var kw_count: any;
-declare var kw_within: any;
 declare var kw_distinct: any;
 declare var kw_sum: any;
 declare var kw_avg: any;
 declare var kw_min: any;
 declare var kw_max: any;
-declare var kw_by: any;
 declare var kw_suppress: any;
 declare var kw_then: any;
-declare var colon: any;
 declare var kw_dry_run: any;
 declare var kw_approve: any;
 declare var kw_or: any;
 declare var kw_and: any;
 declare var kw_not: any;
 declare var kw_in: any;
+declare var kw_matches: any;
 declare var kw_cidr: any;
 declare var kw_exists: any;
 declare var tilde: any;
@@ -71,6 +85,7 @@ declare var kw_true: any;
 declare var kw_false: any;
 declare var kw_null: any;
 declare var duration: any;
+declare var regex: any;
 
 import * as b from "./build.js";
 import { grammarLexer as lexer } from "./token-stream.js";
@@ -110,6 +125,7 @@ const grammar: Grammar = {
     {"name": "Decl", "symbols": ["List"], "postprocess": id},
     {"name": "Decl", "symbols": ["Param"], "postprocess": id},
     {"name": "Decl", "symbols": ["Settings"], "postprocess": id},
+    {"name": "Decl", "symbols": ["Model"], "postprocess": id},
     {"name": "Settings$ebnf$1", "symbols": []},
     {"name": "Settings$ebnf$1", "symbols": ["Settings$ebnf$1", "Setting"], "postprocess": (d) => d[0].concat([d[1]])},
     {"name": "Settings", "symbols": [(lexer.has("kw_settings") ? {type: "kw_settings"} : kw_settings), (lexer.has("lbrace") ? {type: "lbrace"} : lbrace), "Settings$ebnf$1", (lexer.has("rbrace") ? {type: "rbrace"} : rbrace)], "postprocess": (d) => b.settings(d[0], d[2], d[3])},
@@ -123,6 +139,19 @@ const grammar: Grammar = {
     {"name": "Rule$ebnf$1", "symbols": []},
     {"name": "Rule$ebnf$1", "symbols": ["Rule$ebnf$1", "Clause"], "postprocess": (d) => d[0].concat([d[1]])},
     {"name": "Rule", "symbols": [(lexer.has("kw_rule") ? {type: "kw_rule"} : kw_rule), "DeclName", (lexer.has("lbrace") ? {type: "lbrace"} : lbrace), "Rule$ebnf$1", (lexer.has("rbrace") ? {type: "rbrace"} : rbrace)], "postprocess": (d) => b.ruleDecl(d[0], d[1], d[3], d[4])},
+    {"name": "Model$ebnf$1", "symbols": []},
+    {"name": "Model$ebnf$1", "symbols": ["Model$ebnf$1", "ModelClause"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "Model", "symbols": [(lexer.has("kw_model") ? {type: "kw_model"} : kw_model), "DeclName", (lexer.has("lbrace") ? {type: "lbrace"} : lbrace), "Model$ebnf$1", (lexer.has("rbrace") ? {type: "rbrace"} : rbrace)], "postprocess": (d) => b.modelDecl(d[0], d[1], d[3], d[4])},
+    {"name": "ModelClause$ebnf$1", "symbols": []},
+    {"name": "ModelClause$ebnf$1$subexpression$1", "symbols": [(lexer.has("comma") ? {type: "comma"} : comma), "Expr"]},
+    {"name": "ModelClause$ebnf$1", "symbols": ["ModelClause$ebnf$1", "ModelClause$ebnf$1$subexpression$1"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "ModelClause", "symbols": [(lexer.has("kw_features") ? {type: "kw_features"} : kw_features), "Expr", "ModelClause$ebnf$1"], "postprocess": (d) => b.modelFeatures(d[0], b.exprList(d[1], d[2]))},
+    {"name": "ModelClause$ebnf$2", "symbols": []},
+    {"name": "ModelClause$ebnf$2$subexpression$1", "symbols": [(lexer.has("comma") ? {type: "comma"} : comma), "Field"]},
+    {"name": "ModelClause$ebnf$2", "symbols": ["ModelClause$ebnf$2", "ModelClause$ebnf$2$subexpression$1"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "ModelClause", "symbols": [(lexer.has("kw_by") ? {type: "kw_by"} : kw_by), "Field", "ModelClause$ebnf$2"], "postprocess": (d) => b.modelBy(d[0], b.by(d[1], d[2]))},
+    {"name": "ModelClause", "symbols": [(lexer.has("kw_train") ? {type: "kw_train"} : kw_train), "Duration"], "postprocess": (d) => b.modelDuration("train", d[0], d[1])},
+    {"name": "ModelClause", "symbols": [(lexer.has("kw_retrain") ? {type: "kw_retrain"} : kw_retrain), "Duration"], "postprocess": (d) => b.modelDuration("retrain", d[0], d[1])},
     {"name": "Name", "symbols": [(lexer.has("ident") ? {type: "ident"} : ident)], "postprocess": (d) => b.name(d[0])},
     {"name": "DeclName", "symbols": [(lexer.has("ident") ? {type: "ident"} : ident)], "postprocess": (d) => b.name(d[0])},
     {"name": "DeclName", "symbols": ["SoftKeyword"], "postprocess": (d) => b.name(d[0])},
@@ -132,6 +161,40 @@ const grammar: Grammar = {
     {"name": "Clause", "symbols": ["Threshold"], "postprocess": id},
     {"name": "Clause", "symbols": ["Suppress"], "postprocess": id},
     {"name": "Clause", "symbols": ["Then"], "postprocess": id},
+    {"name": "Clause", "symbols": ["Sequence"], "postprocess": id},
+    {"name": "Clause", "symbols": ["Absent"], "postprocess": id},
+    {"name": "Clause", "symbols": ["FirstSeen"], "postprocess": id},
+    {"name": "Clause", "symbols": ["Anomaly"], "postprocess": id},
+    {"name": "Sequence$ebnf$1", "symbols": ["By"], "postprocess": id},
+    {"name": "Sequence$ebnf$1", "symbols": [], "postprocess": () => null},
+    {"name": "Sequence$ebnf$2", "symbols": ["Step"]},
+    {"name": "Sequence$ebnf$2", "symbols": ["Sequence$ebnf$2", "Step"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "Sequence$ebnf$3", "symbols": ["Until"], "postprocess": id},
+    {"name": "Sequence$ebnf$3", "symbols": [], "postprocess": () => null},
+    {"name": "Sequence", "symbols": [(lexer.has("kw_sequence") ? {type: "kw_sequence"} : kw_sequence), "Sequence$ebnf$1", (lexer.has("kw_within") ? {type: "kw_within"} : kw_within), "Duration", (lexer.has("lbrace") ? {type: "lbrace"} : lbrace), "Sequence$ebnf$2", (lexer.has("rbrace") ? {type: "rbrace"} : rbrace), "Sequence$ebnf$3"], "postprocess": (d) => b.sequence(d[0], d[1], d[3], d[5], d[6], d[7])},
+    {"name": "Step$ebnf$1", "symbols": ["Repeat"], "postprocess": id},
+    {"name": "Step$ebnf$1", "symbols": [], "postprocess": () => null},
+    {"name": "Step$ebnf$2", "symbols": ["By"], "postprocess": id},
+    {"name": "Step$ebnf$2", "symbols": [], "postprocess": () => null},
+    {"name": "Step", "symbols": ["Name", (lexer.has("colon") ? {type: "colon"} : colon), "Expr", "Step$ebnf$1", "Step$ebnf$2"], "postprocess": (d) => b.step(d[0], d[2], d[3], d[4])},
+    {"name": "Repeat", "symbols": [(lexer.has("kw_repeat") ? {type: "kw_repeat"} : kw_repeat), "CmpOp", "NumOrParam"], "postprocess": (d) => b.repeat(d[1], d[2])},
+    {"name": "Until", "symbols": [(lexer.has("kw_until") ? {type: "kw_until"} : kw_until), "Expr"], "postprocess": (d) => d[1]},
+    {"name": "Absent$ebnf$1", "symbols": ["By"], "postprocess": id},
+    {"name": "Absent$ebnf$1", "symbols": [], "postprocess": () => null},
+    {"name": "Absent", "symbols": [(lexer.has("kw_absent") ? {type: "kw_absent"} : kw_absent), (lexer.has("kw_for") ? {type: "kw_for"} : kw_for), "Duration", "Absent$ebnf$1"], "postprocess": (d) => b.absent(d[0], d[2], d[3])},
+    {"name": "FirstSeen$ebnf$1", "symbols": []},
+    {"name": "FirstSeen$ebnf$1$subexpression$1", "symbols": [(lexer.has("comma") ? {type: "comma"} : comma), "Field"]},
+    {"name": "FirstSeen$ebnf$1", "symbols": ["FirstSeen$ebnf$1", "FirstSeen$ebnf$1$subexpression$1"], "postprocess": (d) => d[0].concat([d[1]])},
+    {"name": "FirstSeen$ebnf$2", "symbols": ["By"], "postprocess": id},
+    {"name": "FirstSeen$ebnf$2", "symbols": [], "postprocess": () => null},
+    {"name": "FirstSeen$ebnf$3", "symbols": ["Learning"], "postprocess": id},
+    {"name": "FirstSeen$ebnf$3", "symbols": [], "postprocess": () => null},
+    {"name": "FirstSeen", "symbols": [(lexer.has("kw_first") ? {type: "kw_first"} : kw_first), (lexer.has("kw_seen") ? {type: "kw_seen"} : kw_seen), "Field", "FirstSeen$ebnf$1", "FirstSeen$ebnf$2", "FirstSeen$ebnf$3"], "postprocess": (d) => b.firstSeen(d[0], b.by(d[2], d[3]), d[4], d[5])},
+    {"name": "Learning", "symbols": [(lexer.has("kw_learning") ? {type: "kw_learning"} : kw_learning), "Duration"], "postprocess": (d) => d[1]},
+    {"name": "Anomaly$ebnf$1", "symbols": ["AnomalyFeatures"], "postprocess": id},
+    {"name": "Anomaly$ebnf$1", "symbols": [], "postprocess": () => null},
+    {"name": "Anomaly", "symbols": [(lexer.has("kw_anomaly") ? {type: "kw_anomaly"} : kw_anomaly), "Name", "Anomaly$ebnf$1", "CmpOp", "NumOrParam"], "postprocess": (d) => b.anomaly(d[0], d[1], d[2], d[3], d[4])},
+    {"name": "AnomalyFeatures", "symbols": [(lexer.has("lparen") ? {type: "lparen"} : lparen), "CallArgs", (lexer.has("rparen") ? {type: "rparen"} : rparen)], "postprocess": (d) => d[1]},
     {"name": "Meta", "symbols": ["MetaKey", "MetaValue"], "postprocess": (d) => b.meta(d[0], d[1])},
     {"name": "MetaKey", "symbols": [(lexer.has("kw_title") ? {type: "kw_title"} : kw_title)], "postprocess": id},
     {"name": "MetaKey", "symbols": [(lexer.has("kw_description") ? {type: "kw_description"} : kw_description)], "postprocess": id},
@@ -206,6 +269,7 @@ const grammar: Grammar = {
     {"name": "Pred", "symbols": ["Operand", (lexer.has("kw_in") ? {type: "kw_in"} : kw_in), "Ci", "InTarget"], "postprocess": (d) => b.inExpr(d[0], false, d[2], d[3])},
     {"name": "Pred", "symbols": ["Operand", (lexer.has("kw_not") ? {type: "kw_not"} : kw_not), (lexer.has("kw_in") ? {type: "kw_in"} : kw_in), "Ci", "InTarget"], "postprocess": (d) => b.inExpr(d[0], true, d[3], d[4])},
     {"name": "Pred", "symbols": ["Operand", "StrOp", "Ci", "Operand"], "postprocess": (d) => b.strmatch(d[0], d[1], d[2], d[3])},
+    {"name": "Pred", "symbols": ["Operand", (lexer.has("kw_matches") ? {type: "kw_matches"} : kw_matches), "Regex"], "postprocess": (d) => b.strmatch(d[0], d[1], false, d[2])},
     {"name": "Pred", "symbols": ["Operand", (lexer.has("kw_cidr") ? {type: "kw_cidr"} : kw_cidr), "Operand"], "postprocess": (d) => b.cidr(d[0], d[2])},
     {"name": "Pred", "symbols": [(lexer.has("kw_exists") ? {type: "kw_exists"} : kw_exists), "Field"], "postprocess": (d) => b.exists(d[0], d[1])},
     {"name": "Pred", "symbols": ["Operand"], "postprocess": id},
@@ -264,6 +328,7 @@ const grammar: Grammar = {
     {"name": "Scalar", "symbols": [(lexer.has("kw_false") ? {type: "kw_false"} : kw_false)], "postprocess": (d) => b.literal(d[0], false)},
     {"name": "Scalar", "symbols": [(lexer.has("kw_null") ? {type: "kw_null"} : kw_null)], "postprocess": (d) => b.literal(d[0], null)},
     {"name": "Duration", "symbols": [(lexer.has("duration") ? {type: "duration"} : duration)], "postprocess": (d) => b.duration(d[0])},
+    {"name": "Regex", "symbols": [(lexer.has("regex") ? {type: "regex"} : regex)], "postprocess": (d) => b.regex(d[0])},
     {"name": "Keyword", "symbols": ["SoftKeyword"], "postprocess": id},
     {"name": "Keyword", "symbols": ["HardKeyword"], "postprocess": id},
     {"name": "SoftKeyword", "symbols": [(lexer.has("kw_rule") ? {type: "kw_rule"} : kw_rule)], "postprocess": id},
@@ -294,6 +359,19 @@ const grammar: Grammar = {
     {"name": "SoftKeyword", "symbols": [(lexer.has("kw_then") ? {type: "kw_then"} : kw_then)], "postprocess": id},
     {"name": "SoftKeyword", "symbols": [(lexer.has("kw_dry_run") ? {type: "kw_dry_run"} : kw_dry_run)], "postprocess": id},
     {"name": "SoftKeyword", "symbols": [(lexer.has("kw_approve") ? {type: "kw_approve"} : kw_approve)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_model") ? {type: "kw_model"} : kw_model)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_features") ? {type: "kw_features"} : kw_features)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_train") ? {type: "kw_train"} : kw_train)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_retrain") ? {type: "kw_retrain"} : kw_retrain)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_sequence") ? {type: "kw_sequence"} : kw_sequence)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_until") ? {type: "kw_until"} : kw_until)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_repeat") ? {type: "kw_repeat"} : kw_repeat)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_absent") ? {type: "kw_absent"} : kw_absent)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_for") ? {type: "kw_for"} : kw_for)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_first") ? {type: "kw_first"} : kw_first)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_seen") ? {type: "kw_seen"} : kw_seen)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_learning") ? {type: "kw_learning"} : kw_learning)], "postprocess": id},
+    {"name": "SoftKeyword", "symbols": [(lexer.has("kw_anomaly") ? {type: "kw_anomaly"} : kw_anomaly)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_and") ? {type: "kw_and"} : kw_and)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_or") ? {type: "kw_or"} : kw_or)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_not") ? {type: "kw_not"} : kw_not)], "postprocess": id},
@@ -302,6 +380,7 @@ const grammar: Grammar = {
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_startswith") ? {type: "kw_startswith"} : kw_startswith)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_endswith") ? {type: "kw_endswith"} : kw_endswith)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_like") ? {type: "kw_like"} : kw_like)], "postprocess": id},
+    {"name": "HardKeyword", "symbols": [(lexer.has("kw_matches") ? {type: "kw_matches"} : kw_matches)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_cidr") ? {type: "kw_cidr"} : kw_cidr)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_exists") ? {type: "kw_exists"} : kw_exists)], "postprocess": id},
     {"name": "HardKeyword", "symbols": [(lexer.has("kw_true") ? {type: "kw_true"} : kw_true)], "postprocess": id},

@@ -4,7 +4,23 @@ export { ACTION_CATALOGUE, type ActionSpec, type ActionParamSpec } from "./actio
 export { SEVERITIES, type Severity } from "./check/rules.js";
 export type { CompiledList, Getter, Predicate } from "./compile/conditions.js";
 export { keyText } from "./compile/values.js";
-export type { ActionArgValue, CompiledAction, CompiledCorrelation, CompiledRule, CompiledThreshold, KeySpec } from "./compile/rules.js";
+export type {
+  ActionArgValue,
+  CompiledAbsent,
+  CompiledAction,
+  CompiledAnomaly,
+  CompiledCorrelation,
+  CompiledFirstSeen,
+  CompiledModel,
+  CompiledRule,
+  CompiledSequence,
+  CompiledStep,
+  CompiledThreshold,
+  KeySpec,
+} from "./compile/rules.js";
+export type { StepSlot } from "./compile/conditions.js";
+export { parseEventTime } from "./time.js";
+export { FUNCTIONS, luhn } from "./functions.js";
 export { type Diagnostic, formatDiagnostic } from "./diagnostics.js";
 export { type EventFields, fieldReader, getField, splitFieldPath } from "./fields.js";
 export { DEFAULT_SETTINGS, loadPack, parseListFile, type CompiledPack, type LoadOptions, type PackFile, type PackSettings } from "./pack.js";

@@ -5,7 +5,7 @@ import moo from "moo";
  * ("count", "file", "version", …) is soft: it may start a field path (`file.path`).
  */
 export const HARD_KEYWORDS = [
-  "and", "or", "not", "in", "contains", "startswith", "endswith", "like", "cidr", "exists",
+  "and", "or", "not", "in", "contains", "startswith", "endswith", "like", "matches", "cidr", "exists",
   "true", "false", "null",
 ] as const;
 
@@ -15,6 +15,8 @@ export const SOFT_KEYWORDS = [
   "title", "description", "severity", "risk", "tags", "enabled", "author", "version",
   "when", "except", "count", "distinct", "sum", "avg", "min", "max", "within", "by",
   "suppress", "then", "dry_run", "approve",
+  "model", "features", "train", "retrain", "sequence", "until", "repeat", "absent", "for", "first",
+  "seen", "learning", "anomaly",
 ] as const;
 
 export type Keyword = (typeof HARD_KEYWORDS)[number] | (typeof SOFT_KEYWORDS)[number];
@@ -51,6 +53,7 @@ export const lexerRules = {
   colon: ":",
   dot: ".",
   minus: "-",
+  regex: /\/(?:\\[^\n]|[^/\\\n])+\/[a-z]*/,
   unterminated_string: /"(?:\\[^\n]|[^"\\\n])*|'(?:\\[^\n]|[^'\\\n])*/,
   bad_number: /\d[A-Za-z0-9_.]*/,
   invalid: /[^\s]/,
@@ -82,6 +85,8 @@ export function describeTokenType(type: string): string {
       return "a parameter like $name";
     case "ident":
       return "a name";
+    case "regex":
+      return "a regular expression like /ab+c/i";
     default: {
       const lit = (lexerRules as Record<string, unknown>)[type];
       return typeof lit === "string" ? `'${lit}'` : type;

@@ -4,9 +4,9 @@ import type * as A from "./ast.js";
 import { CheckContext, type Located } from "./check/context.js";
 import { checkMacroCycles, checkSettings, collectSymbols, reportDuplicates } from "./check/declarations.js";
 import { checkCondition } from "./check/expressions.js";
-import { checkRule } from "./check/rules.js";
+import { checkModel, checkRule } from "./check/rules.js";
 import { compileListItems, type CompiledList, type CompileEnv } from "./compile/conditions.js";
-import { compileRule, type CompiledRule } from "./compile/rules.js";
+import { compileModel, compileRule, type CompiledModel, type CompiledRule } from "./compile/rules.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseFile } from "./parser.js";
 import { SourceFile } from "./source.js";
@@ -23,6 +23,8 @@ export interface PackSettings {
   readonly futureSkewMs: number;
   readonly maxKeysPerRule: number;
   readonly evidenceCap: number;
+  /** IANA zone of the time functions. */
+  readonly timezone: string;
 }
 
 export const DEFAULT_SETTINGS: PackSettings = {
@@ -30,6 +32,7 @@ export const DEFAULT_SETTINGS: PackSettings = {
   futureSkewMs: 300_000,
   maxKeysPerRule: 1_000_000,
   evidenceCap: 100,
+  timezone: "UTC",
 };
 
 export interface LoadOptions {
@@ -43,6 +46,8 @@ export interface CompiledPack {
   /** Rules that checked clean, in declaration order (broken ones are left out and reported). */
   readonly rules: readonly CompiledRule[];
   readonly lists: ReadonlyMap<string, CompiledList>;
+  /** Model declarations that checked clean. */
+  readonly models: ReadonlyMap<string, CompiledModel>;
   readonly settings: PackSettings;
   readonly diagnostics: readonly Diagnostic[];
   /** Names of declarations that failed to check. */
@@ -68,6 +73,7 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
     if (typeof v !== want) ctx.error(decl, decl.decl.value.span, "E_PARAM_OVERRIDE", `the configured value of '$${name}' (${JSON.stringify(v)}) is not a ${want} like its default`);
   }
   for (const m of symbols.macros.values()) if (!ctx.broken.has(m.decl)) checkCondition(ctx, m, m.decl.expr);
+  for (const m of symbols.models.values()) checkModel(ctx, m);
 
   const lists = new Map<string, CompiledList>();
   for (const [name, at] of symbols.lists) {
@@ -76,7 +82,9 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   }
 
   const rules: CompiledRule[] = [];
+  const settings = resolveSettings(symbols.settings.map((s) => s.decl));
   const env: CompileEnv = {
+    timezone: settings.timezone,
     macros: new Map([...symbols.macros].map(([n, m]) => [n, m.decl.expr])),
     lists,
     params: new Map([...symbols.params].map(([n, p]) => [n, p.decl.value.kind === "duration" ? p.decl.value.ms : p.decl.value.value])),
@@ -93,12 +101,13 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
     const texts = used.map((u) => u.source.text.slice(u.decl.span.start, u.decl.span.end));
     rules.push(compileRule(at.decl, at.source, env, texts));
   }
+  const models = new Map<string, CompiledModel>();
+  for (const [name, m] of symbols.models) if (!ctx.broken.has(m.decl)) models.set(name, compileModel(m.decl, m.source, env));
 
-  const settings = resolveSettings(symbols.settings.map((s) => s.decl));
   diagnostics.push(...ctx.diagnostics);
   diagnostics.sort((a, b) => (a.file === b.file ? a.span.start - b.span.start : a.file < b.file ? -1 : 1));
   const broken = [...ctx.broken].filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings").map((d) => d.name.name);
-  return { rules, lists, settings, diagnostics, broken };
+  return { rules, lists, models, settings, diagnostics, broken };
 }
 
 function applyOverride(d: A.Decl, params: LoadOptions["params"]): A.Decl {
@@ -197,6 +206,13 @@ function usedDecls(rule: A.RuleDecl, symbols: CheckContext["symbols"]): Located[
     }
   };
   for (const c of rule.clauses) {
+    if (c.kind === "sequence") {
+      for (const s of c.steps) visitExpr(s.expr);
+      if (c.until !== undefined) visitExpr(c.until);
+    } else if (c.kind === "anomaly") {
+      const m = symbols.models.get(c.model.name);
+      if (m !== undefined) out.set(`model:${c.model.name}`, m);
+    }
     if (c.kind === "when" || c.kind === "except") visitExpr(c.expr);
     else if (c.kind === "threshold") visitExpr(c.value);
     else if (c.kind === "meta") visitExpr(c.value);
@@ -210,6 +226,7 @@ function resolveSettings(decls: readonly A.SettingsDecl[]): PackSettings {
   for (const d of decls) {
     for (const item of d.settings) {
       const v = item.value.kind === "duration" ? item.value.ms : item.value.value;
+      if (item.name.name === "timezone" && typeof v === "string") s = { ...s, timezone: v };
       if (typeof v !== "number") continue;
       switch (item.name.name) {
         case "lateness":

@@ -138,8 +138,8 @@ describe("checker errors", () => {
 
   test("parameters take configured overrides", () => {
     const text = "param max = 5\nrule r { severity low when a == 1 count >= $max within 1m }";
-    expect(loadPack([{ path: "a.vigil", text }]).rules[0]?.correlation?.value).toBe(5);
-    expect(loadPack([{ path: "a.vigil", text }], { params: { max: 3 } }).rules[0]?.correlation?.value).toBe(3);
+    expect(loadPack([{ path: "a.vigil", text }]).rules[0]?.correlation).toMatchObject({ kind: "threshold", value: 5 });
+    expect(loadPack([{ path: "a.vigil", text }], { params: { max: 3 } }).rules[0]?.correlation).toMatchObject({ kind: "threshold", value: 3 });
     const bad = loadPack([{ path: "a.vigil", text }], { params: { max: "x" } });
     expect(bad.diagnostics.map((d) => d.code)).toContain("E_PARAM_OVERRIDE");
   });

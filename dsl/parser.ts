@@ -16,7 +16,7 @@ export interface ParsedFile {
 
 const compiled = nearley.Grammar.fromCompiled(grammar);
 
-const DECL_KEYWORDS = new Set(["kw_rule", "kw_macro", "kw_list", "kw_param", "kw_settings"]);
+const DECL_KEYWORDS = new Set(["kw_rule", "kw_macro", "kw_list", "kw_param", "kw_settings", "kw_model"]);
 const OPEN = new Set(["lbrace", "lparen", "lbracket"]);
 const CLOSE = new Set(["rbrace", "rparen", "rbracket"]);
 

@@ -86,7 +86,7 @@ export class Engine {
       if (!rule.enabled) continue;
       const stats: RuleStats = { matched: 0, alerts: 0, suppressed: 0, evictedKeys: 0 };
       this.stats.rules.set(rule.name, stats);
-      const windowMs = rule.correlation?.windowMs ?? 0;
+      const windowMs = rule.correlation?.kind === "threshold" ? rule.correlation.windowMs : 0;
       const rt: RuleRuntime = {
         rule,
         stats,
@@ -163,7 +163,7 @@ export class Engine {
     if (!rt.rule.match(ev.fields)) return;
     rt.stats.matched++;
     const corr = rt.rule.correlation;
-    if (corr === undefined) {
+    if (corr === undefined || corr.kind !== "threshold") {
       this.fire(rt, ev, [], [toEntry(ev, undefined)], undefined, wall);
       return;
     }
@@ -250,7 +250,7 @@ export class Engine {
 
   private fire(rt: RuleRuntime, ev: EngineEvent, keyValues: readonly unknown[], entries: readonly WindowEntry[], value: number | undefined, wall: number): void {
     const rule = rt.rule;
-    const keyPaths = rule.correlation?.by ?? [];
+    const keyPaths = rule.correlation !== undefined && "by" in rule.correlation ? rule.correlation.by : [];
     const keys: Record<string, unknown> = {};
     keyPaths.forEach((k, i) => (keys[k.path] = keyValues[i]));
     const sup = rule.suppress;

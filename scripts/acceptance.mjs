@@ -37,7 +37,6 @@ const openssh = join(shared, "auth/OpenSSH_2k.log");
 const linux = join(shared, "auth/Linux_2k.log");
 if (!existsSync(openssh) || !existsSync(linux)) {
   console.log(`skipped: ${shared}/auth not found (the real-data checks need ../shared/data)`);
-  console.log("0 passed, 0 failed");
   process.exit(0);
 }
 

@@ -14,6 +14,7 @@ export interface Symbols {
   readonly lists: Map<string, Located<A.ListDecl>>;
   readonly params: Map<string, Located<A.ParamDecl>>;
   readonly rules: Map<string, Located<A.RuleDecl>>;
+  readonly models: Map<string, Located<A.ModelDecl>>;
   readonly settings: Located<A.SettingsDecl>[];
 }
 
@@ -22,6 +23,12 @@ export class CheckContext {
   readonly diagnostics: Diagnostic[] = [];
   /** Declarations with at least one error: left out of the compiled pack. */
   readonly broken = new Set<A.Decl>();
+
+  /**
+   * Names of sequence steps whose fields may be read where the checker is now (`fail.user.name`
+   * in a later step, `success.user.name` in an action).
+   */
+  stepScope: ReadonlySet<string> = new Set();
 
   constructor(readonly symbols: Symbols) {}
 

@@ -7,7 +7,7 @@ export function collectSymbols(files: readonly { source: SourceFile; decls: read
   symbols: Symbols;
   duplicates: { at: Located; first: Located }[];
 } {
-  const symbols: Symbols = { macros: new Map(), lists: new Map(), params: new Map(), rules: new Map(), settings: [] };
+  const symbols: Symbols = { macros: new Map(), lists: new Map(), params: new Map(), rules: new Map(), models: new Map(), settings: [] };
   const duplicates: { at: Located; first: Located }[] = [];
   const all = new Map<string, Located>();
   for (const f of files) {
@@ -27,6 +27,7 @@ export function collectSymbols(files: readonly { source: SourceFile; decls: read
       if (decl.kind === "macro") symbols.macros.set(decl.name.name, at as Located<A.MacroDecl>);
       else if (decl.kind === "list") symbols.lists.set(decl.name.name, at as Located<A.ListDecl>);
       else if (decl.kind === "param") symbols.params.set(decl.name.name, at as Located<A.ParamDecl>);
+      else if (decl.kind === "model") symbols.models.set(decl.name.name, at as Located<A.ModelDecl>);
       else symbols.rules.set(decl.name.name, at as Located<A.RuleDecl>);
     }
   }
@@ -98,6 +99,15 @@ export const SETTINGS: Readonly<Record<string, "duration" | "number" | "string">
   evidence_cap: "number",
 };
 
+function validZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function checkSettings(ctx: CheckContext): void {
   const seen = new Set<string>();
   for (const at of ctx.symbols.settings) {
@@ -112,6 +122,9 @@ export function checkSettings(ctx: CheckContext): void {
       const got = s.value.kind === "duration" ? "duration" : typeof s.value.value;
       if (got !== kind) ctx.error(at, s.value.span, "E_SETTING_TYPE", `setting '${s.name.name}' takes a ${kind === "duration" ? "duration like 30s" : kind}`);
       else if (s.value.kind === "duration" && !(s.value.ms >= 0)) ctx.error(at, s.value.span, "E_BAD_DURATION", "a duration must not be negative");
+      else if (s.name.name === "timezone" && s.value.kind === "literal" && typeof s.value.value === "string" && !validZone(s.value.value)) {
+        ctx.error(at, s.value.span, "E_BAD_TIMEZONE", `unknown time zone "${s.value.value}": use an IANA name like "Europe/Berlin" or "UTC"`);
+      }
     }
   }
 }

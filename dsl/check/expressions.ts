@@ -1,6 +1,7 @@
 import type * as A from "../ast.js";
 import { FUNCTIONS } from "../functions.js";
 import { parseCidr } from "../ip.js";
+import { regexProblem } from "../regex.js";
 import { didYouMean } from "../suggest.js";
 import { bareName, type CheckContext, type Located } from "./context.js";
 
@@ -22,6 +23,12 @@ export function checkCondition(ctx: CheckContext, at: Located, e: A.Expr): void 
       checkCompare(ctx, at, e);
       return;
     case "strmatch": {
+      if (e.op === "matches") {
+        checkValue(ctx, at, e.left);
+        if (e.right.kind !== "regex") ctx.error(at, e.right.span, "E_BAD_REGEX", "'matches' takes a regular expression like /ab+c/i");
+        else checkRegex(ctx, at, e.right);
+        return;
+      }
       const l = checkValue(ctx, at, e.left);
       const r = checkValue(ctx, at, e.right);
       if (l !== "unknown" && l !== "string") ctx.error(at, e.left.span, "E_TYPE", `'${e.op}' needs text on its left, not a ${l}`);
@@ -69,13 +76,26 @@ export function checkCondition(ctx: CheckContext, at: Located, e: A.Expr): void 
     case "duration":
     case "param":
     case "list":
-      ctx.error(at, e.span, "E_NOT_A_CONDITION", `expected a condition here, found a ${e.kind}`);
+    case "regex":
+      ctx.error(at, e.span, "E_NOT_A_CONDITION", `expected a condition here, found a ${e.kind === "regex" ? "regular expression (use it after 'matches')" : e.kind}`);
       return;
     default: {
       const never: never = e;
       return never;
     }
   }
+}
+
+/** Flags a regular expression may carry; patterns run on RE2 (linear time, no backtracking). */
+const REGEX_FLAGS = /^[ims]*$/;
+
+function checkRegex(ctx: CheckContext, at: Located, r: A.RegexExpr): void {
+  if (!REGEX_FLAGS.test(r.flags) || new Set(r.flags).size !== r.flags.length) {
+    ctx.error(at, r.span, "E_BAD_REGEX", `unknown or repeated regex flag in '${r.flags}': use i (ignore case), m (multi-line), s (dot matches newline)`);
+    return;
+  }
+  const problem = regexProblem(r.pattern, r.flags);
+  if (problem !== undefined) ctx.error(at, r.span, "E_BAD_REGEX", `bad regular expression /${r.pattern}/: ${problem}`);
 }
 
 function checkCompare(ctx: CheckContext, at: Located, e: A.CompareExpr): void {
@@ -135,6 +155,8 @@ export function checkValue(ctx: CheckContext, at: Located, e: A.Expr): ValueKind
     }
     case "field": {
       const name = bareName(e);
+      const head = e.path.split(".")[0] ?? "";
+      if (ctx.stepScope.has(head) && e.path.length > head.length) return "unknown"; // an earlier step's field
       if (name !== undefined && ctx.symbols.macros.has(name)) {
         ctx.error(at, e.span, "E_MACRO_AS_VALUE", `'${name}' is a macro (a condition), not a value`);
       } else if (name !== undefined && ctx.symbols.lists.has(name)) {
@@ -146,6 +168,9 @@ export function checkValue(ctx: CheckContext, at: Located, e: A.Expr): ValueKind
       return checkCall(ctx, at, e);
     case "list":
       ctx.error(at, e.span, "E_LIST_AS_VALUE", "a list literal may only follow 'in'");
+      return "unknown";
+    case "regex":
+      ctx.error(at, e.span, "E_BAD_REGEX", "a regular expression may only follow 'matches'");
       return "unknown";
     default:
       ctx.error(at, e.span, "E_CONDITION_AS_VALUE", "expected a value here (a field, a literal or a function call), found a condition");

@@ -11,11 +11,13 @@ export type Severity = (typeof SEVERITIES)[number];
 export function checkRule(ctx: CheckContext, at: Located<A.RuleDecl>): void {
   const rule = at.decl;
   const seen = new Map<string, A.RuleClause>();
-  let correlation: A.ThresholdClause | undefined;
+  let correlation: A.CorrelationClause | undefined;
+  const steps = new Set<string>();
+  for (const c of rule.clauses) if (c.kind === "sequence") for (const s of c.steps) steps.add(s.name.name);
   for (const c of rule.clauses) {
     const key = c.kind === "meta" ? c.key : c.kind;
-    if (c.kind === "threshold") {
-      if (correlation !== undefined) ctx.error(at, c.span, "E_MULTIPLE_CORRELATIONS", "a rule has at most one correlation (count, distinct, sum, avg, min, max); split it into two rules");
+    if (isCorrelation(c)) {
+      if (correlation !== undefined) ctx.error(at, c.span, "E_MULTIPLE_CORRELATIONS", "a rule has at most one correlation (count, distinct, sum/avg/min/max, sequence, absent, first seen, anomaly); split it into two rules");
       correlation = c;
     } else if (seen.has(key) && c.kind !== "except") {
       ctx.error(at, c.span, "E_DUPLICATE_CLAUSE", `'${key}' is given twice in rule '${rule.name.name}'`);
@@ -41,7 +43,22 @@ export function checkRule(ctx: CheckContext, at: Located<A.RuleDecl>): void {
         checkPositiveDuration(ctx, at, c.within, "suppress");
         break;
       case "then":
+        ctx.stepScope = steps;
         for (const a of c.actions) checkAction(ctx, at, a);
+        ctx.stepScope = new Set();
+        break;
+      case "sequence":
+        checkSequence(ctx, at, c);
+        break;
+      case "absent":
+        checkPositiveDuration(ctx, at, c.for, "absent for");
+        break;
+      case "first_seen":
+        for (const f of c.fields) checkValue(ctx, at, f);
+        if (c.learning !== undefined && !(c.learning.ms >= 0)) ctx.error(at, c.learning.span, "E_BAD_DURATION", "the learning period must not be negative");
+        break;
+      case "anomaly":
+        checkAnomaly(ctx, at, c);
         break;
       default: {
         const never: never = c;
@@ -49,12 +66,70 @@ export function checkRule(ctx: CheckContext, at: Located<A.RuleDecl>): void {
       }
     }
   }
-  if (!seen.has("when")) {
+  if (!seen.has("when") && correlation?.kind !== "sequence") {
     ctx.error(at, rule.name.span, "E_MISSING_WHEN", `rule '${rule.name.name}' has no 'when' clause: say which events it looks at, e.g. when event.category == "authentication"`);
   }
   if (!seen.has("severity")) {
     ctx.error(at, rule.name.span, "E_MISSING_SEVERITY", `rule '${rule.name.name}' has no severity: add one of ${SEVERITIES.join(", ")}`);
   }
+}
+
+function isCorrelation(c: A.RuleClause): c is A.CorrelationClause {
+  return c.kind === "threshold" || c.kind === "sequence" || c.kind === "absent" || c.kind === "first_seen" || c.kind === "anomaly";
+}
+
+function checkSequence(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.SequenceClause): void {
+  checkPositiveDuration(ctx, at, c.within, "within");
+  if (c.steps.length < 2) ctx.error(at, c.span, "E_SEQUENCE_STEPS", "a sequence needs at least two steps; for one, use count >= N within D");
+  const names = new Set<string>();
+  const keyCount = c.by.length;
+  for (const s of c.steps) {
+    if (names.has(s.name.name)) ctx.error(at, s.name.span, "E_DUPLICATE_STEP", `step '${s.name.name}' is named twice in this sequence`);
+    ctx.stepScope = new Set(names);
+    checkCondition(ctx, at, s.expr);
+    ctx.stepScope = new Set();
+    names.add(s.name.name);
+    if (s.repeat !== undefined) {
+      const v = s.repeat.value.kind === "param" ? paramValue(ctx, s.repeat.value) : s.repeat.value.value;
+      if (s.repeat.op !== ">=" && s.repeat.op !== ">") ctx.error(at, s.repeat.value.span, "E_THRESHOLD_OP", "repeat takes >= or >, e.g. repeat >= 5");
+      const n = typeof v === "number" ? (s.repeat.op === ">" ? v + 1 : v) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > 10_000) ctx.error(at, s.repeat.value.span, "E_BAD_THRESHOLD", "repeat takes a whole number from 1 to 10,000");
+    }
+    if (s.by.length > 0 && keyCount > 0 && s.by.length !== keyCount) {
+      ctx.error(at, s.by[0]?.span ?? s.span, "E_SEQUENCE_KEYS", `step '${s.name.name}' joins on ${s.by.length} field${s.by.length === 1 ? "" : "s"} but the sequence on ${keyCount}: steps join by value, field for field`);
+    }
+  }
+  const perStep = c.steps.filter((s) => s.by.length > 0);
+  if (keyCount === 0 && perStep.length > 0 && perStep.length < c.steps.length) {
+    ctx.error(at, c.span, "E_SEQUENCE_KEYS", "give every step its own 'by', or give the sequence one: sequence by FIELD within D { … }");
+  }
+  if (keyCount === 0 && perStep.length > 1 && new Set(perStep.map((s) => s.by.length)).size > 1) {
+    ctx.error(at, c.span, "E_SEQUENCE_KEYS", "every step must join on the same number of fields");
+  }
+  if (c.until !== undefined) checkCondition(ctx, at, c.until);
+}
+
+function checkAnomaly(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.AnomalyClause): void {
+  const model = ctx.symbols.models.get(c.model.name);
+  if (model === undefined) {
+    ctx.error(at, c.model.span, "E_UNKNOWN_MODEL", `unknown model '${c.model.name}'${didYouMean(c.model.name, ctx.symbols.models.keys())}; declare it with: model ${c.model.name} { features … }`);
+  }
+  for (const f of c.features ?? []) checkValue(ctx, at, f);
+  const v = c.value.kind === "param" ? paramValue(ctx, c.value) : c.value.value;
+  if (typeof v !== "number" || v < 0 || v > 1) ctx.error(at, c.value.span, "E_BAD_SCORE", "an anomaly score threshold lies between 0 and 1 (about 0.5 is ordinary, near 1 anomalous)");
+  if (c.op === "==" || c.op === "!=") ctx.error(at, c.span, "E_THRESHOLD_OP", "anomaly thresholds take >, >=, < or <=");
+}
+
+/** Model declarations: features required, values only, positive durations, each clause once. */
+export function checkModel(ctx: CheckContext, at: Located<A.ModelDecl>): void {
+  const seen = new Set<string>();
+  for (const c of at.decl.clauses) {
+    if (seen.has(c.kind)) ctx.error(at, c.span, "E_DUPLICATE_CLAUSE", `'${c.kind}' is given twice in model '${at.decl.name.name}'`);
+    seen.add(c.kind);
+    if (c.kind === "features") for (const f of c.features) checkValue(ctx, at, f);
+    else if (c.kind === "train" || c.kind === "retrain") checkPositiveDuration(ctx, at, c.duration, c.kind);
+  }
+  if (!seen.has("features")) ctx.error(at, at.decl.name.span, "E_MODEL_FEATURES", `model '${at.decl.name.name}' needs its features, e.g. features hour_of_day(@timestamp), network.bytes`);
 }
 
 function checkMeta(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.MetaClause): void {

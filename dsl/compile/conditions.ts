@@ -3,6 +3,7 @@ import { fieldReader, type EventFields } from "../fields.js";
 import { FUNCTIONS } from "../functions.js";
 import { compileGlob } from "../glob.js";
 import { CidrSet, cidrContains, parseCidr, parseIp } from "../ip.js";
+import { compileRegex } from "../regex.js";
 import { anyOf, isPresent, scalarEquals, scalarOrder, toNumber } from "./values.js";
 
 export type Predicate = (fields: EventFields) => boolean;
@@ -36,11 +37,23 @@ export function compileListItems(name: string, items: readonly (string | number 
   return { name, exact, folded, cidrs };
 }
 
+/**
+ * The events bound to a sequence's steps so far: the engine fills it before it evaluates a
+ * step's condition or a sequence rule's actions, so that `fail.user.name` reads step `fail`.
+ */
+export interface StepSlot {
+  events: readonly (EventFields | undefined)[];
+}
+
 /** Everything the compiler resolves names against. */
 export interface CompileEnv {
   readonly macros: ReadonlyMap<string, A.Expr>;
   readonly lists: ReadonlyMap<string, CompiledList>;
   readonly params: ReadonlyMap<string, A.LiteralValue>;
+  /** IANA zone of the time functions (`settings { timezone "…" }`); UTC when absent. */
+  readonly timezone?: string;
+  /** Inside a sequence: step names (visible here) → index, and the slot the engine fills. */
+  readonly steps?: { readonly index: ReadonlyMap<string, number>; readonly slot: StepSlot };
 }
 
 type Compiled = { readonly constant: true; readonly value: unknown } | { readonly constant: false; readonly get: Getter };
@@ -100,7 +113,9 @@ export function compileCondition(e: A.Expr, env: CompileEnv): Predicate {
     case "field": {
       const macro = env.macros.get(e.path);
       if (macro !== undefined) return compileCondition(macro, env);
-      const read = fieldReader(e.path);
+      const v = compileValue(e, env);
+      if (v.constant) return v.value === true ? TRUE : FALSE;
+      const read = v.get;
       return (f) => anyOf(read(f), (x) => x === true);
     }
     case "literal":
@@ -114,6 +129,7 @@ export function compileCondition(e: A.Expr, env: CompileEnv): Predicate {
     case "duration":
     case "param":
     case "list":
+    case "regex":
       return FALSE; // rejected by the checker
     default: {
       const never: never = e;
@@ -130,21 +146,33 @@ export function compileValue(e: A.Expr, env: CompileEnv): Compiled {
       return { constant: true, value: e.ms };
     case "param":
       return { constant: true, value: env.params.get(e.name) };
-    case "field":
+    case "field": {
+      const dot = e.path.indexOf(".");
+      const step = dot > 0 ? env.steps?.index.get(e.path.slice(0, dot)) : undefined;
+      if (step !== undefined && env.steps !== undefined) {
+        const slot = env.steps.slot;
+        const read = fieldReader(e.path.slice(dot + 1));
+        return { constant: false, get: () => {
+          const ev = slot.events[step];
+          return ev === undefined ? undefined : read(ev);
+        } };
+      }
       return { constant: false, get: fieldReader(e.path) };
+    }
     case "call": {
       const fn = FUNCTIONS.get(e.name);
       const args = e.args.map((a) => compileValue(a, env));
       if (fn === undefined) return { constant: true, value: undefined };
-      if (args.every((a) => a.constant)) return { constant: true, value: fn.impl(args.map((a) => (a.constant ? a.value : undefined))) };
+      const ctx = { timezone: env.timezone ?? "UTC" };
+      if (args.every((a) => a.constant)) return { constant: true, value: fn.impl(args.map((a) => (a.constant ? a.value : undefined)), ctx) };
       if (args.length === 1) {
         const a0 = args[0] as Compiled;
         const get = a0.constant ? () => a0.value : a0.get;
         const impl = fn.impl;
-        return { constant: false, get: (f) => impl([get(f)]) };
+        return { constant: false, get: (f) => impl([get(f)], ctx) };
       }
       const gets = args.map((a) => (a.constant ? () => a.value : a.get));
-      return { constant: false, get: (f) => fn.impl(gets.map((g) => g(f))) };
+      return { constant: false, get: (f) => fn.impl(gets.map((g) => g(f)), ctx) };
     }
     default:
       return { constant: true, value: undefined }; // conditions as values: rejected by the checker
@@ -221,6 +249,15 @@ function specialise(get: Getter, c: unknown, op: A.CompareOp, ci: boolean): Pred
 }
 
 function compileStrMatch(e: A.StringMatchExpr, env: CompileEnv): Predicate {
+  if (e.op === "matches") {
+    if (e.right.kind !== "regex") return FALSE;
+    const re = compileRegex(e.right.pattern, e.right.flags);
+    const test = (x: unknown) => typeof x === "string" && re(x);
+    const lv = compileValue(e.left, env);
+    if (lv.constant) return anyOf(lv.value, test) ? TRUE : FALSE;
+    const get = lv.get;
+    return (f) => anyOf(get(f), test);
+  }
   const l = compileValue(e.left, env);
   const r = compileValue(e.right, env);
   const ci = e.ci;

@@ -5,7 +5,7 @@ import type { Severity } from "../check/rules.js";
 import { fieldReader } from "../fields.js";
 import type { SourceFile } from "../source.js";
 import { keyText } from "./values.js";
-import { compileCondition, compileValue, type CompileEnv, type Getter, type Predicate } from "./conditions.js";
+import { compileCondition, compileValue, type CompileEnv, type Getter, type Predicate, type StepSlot } from "./conditions.js";
 
 /** A by-key or aggregated field: its path (for alerts) and its reader. */
 export interface KeySpec {
@@ -24,7 +24,60 @@ export interface CompiledThreshold {
   readonly by: readonly KeySpec[];
 }
 
-export type CompiledCorrelation = CompiledThreshold;
+export interface CompiledStep {
+  readonly name: string;
+  readonly match: Predicate;
+  /** Matching events the step needs (from `repeat`; 1 without it). */
+  readonly repeat: number;
+  /** The step's join keys: its own `by`, else the sequence's. */
+  readonly by: readonly KeySpec[];
+}
+
+export interface CompiledSequence {
+  readonly kind: "sequence";
+  /** Maximum span from the first to the last event of a match. */
+  readonly windowMs: number;
+  readonly steps: readonly CompiledStep[];
+  /** Cancels the partial matches of the event's key (sequence-level keys, else the first step's). */
+  readonly until: Predicate | undefined;
+  /** The keys shown on alerts (the sequence's `by`, else the first step's). */
+  readonly by: readonly KeySpec[];
+  /** Filled by the engine with the events bound to the steps before it evaluates steps and actions. */
+  readonly slot: StepSlot;
+}
+
+export interface CompiledAbsent {
+  readonly kind: "absent";
+  readonly forMs: number;
+  readonly by: readonly KeySpec[];
+}
+
+export interface CompiledFirstSeen {
+  readonly kind: "first_seen";
+  readonly fields: readonly KeySpec[];
+  readonly by: readonly KeySpec[];
+  readonly learningMs: number;
+}
+
+export interface CompiledAnomaly {
+  readonly kind: "anomaly";
+  readonly model: string;
+  /** Inline features, else those of the model declaration. */
+  readonly features: readonly Getter[] | undefined;
+  readonly op: A.CompareOp;
+  readonly value: number;
+}
+
+export type CompiledCorrelation = CompiledThreshold | CompiledSequence | CompiledAbsent | CompiledFirstSeen | CompiledAnomaly;
+
+export interface CompiledModel {
+  readonly name: string;
+  /** Each feature's source text (for training metadata) and its getter. */
+  readonly features: readonly { readonly text: string; readonly get: Getter }[];
+  readonly by: readonly KeySpec[];
+  readonly trainMs: number | undefined;
+  readonly retrainMs: number | undefined;
+}
 
 export type ActionArgValue = { readonly constant: true; readonly value: unknown } | { readonly constant: false; readonly path: string; readonly get: Getter };
 
@@ -69,6 +122,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     return v.constant ? v.value : undefined;
   };
   const meta = new Map<A.MetaKey, unknown>();
+  const slot: StepSlot = { events: [] };
   let tags: string[] = [];
   let when: A.Expr | undefined;
   const excepts: A.Expr[] = [];
@@ -106,8 +160,29 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
       case "suppress":
         suppress = { ms: c.within.ms, by: c.by.map(key) };
         break;
-      case "then":
-        actions = c.actions.map((a) => compileAction(a, env));
+      case "then": {
+        const seq = rule.clauses.find((x): x is A.SequenceClause => x.kind === "sequence");
+        const actEnv: CompileEnv = seq === undefined ? env : { ...env, steps: { index: new Map(seq.steps.map((s, i) => [s.name.name, i])), slot } };
+        actions = c.actions.map((a) => compileAction(a, actEnv));
+        break;
+      }
+      case "sequence":
+        correlation = compileSequence(c, env, slot, constOf);
+        break;
+      case "absent":
+        correlation = { kind: "absent", forMs: c.for.ms, by: c.by.map(key) };
+        break;
+      case "first_seen":
+        correlation = { kind: "first_seen", fields: c.fields.map(key), by: c.by.map(key), learningMs: c.learning?.ms ?? 0 };
+        break;
+      case "anomaly":
+        correlation = {
+          kind: "anomaly",
+          model: c.model.name,
+          features: c.features?.map((f) => toGetter(compileValue(f, env))),
+          op: c.op,
+          value: Number(constOf(c.value)),
+        };
         break;
       default: {
         const never: never = c;
@@ -115,7 +190,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
       }
     }
   }
-  const whenPred = when === undefined ? () => false : compileCondition(when, env);
+  const whenPred = when === undefined ? () => correlation?.kind === "sequence" : compileCondition(when, env);
   const exceptPreds = excepts.map((e) => compileCondition(e, env));
   let match: Predicate = whenPred;
   if (exceptPreds.length === 1) {
@@ -154,6 +229,47 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     actions,
     categories: when === undefined ? undefined : pinnedValues(when, env, "event.category"),
   };
+}
+
+function toGetter(v: ReturnType<typeof compileValue>): Getter {
+  if (v.constant) {
+    const value = v.value;
+    return () => value;
+  }
+  return v.get;
+}
+
+function compileSequence(c: A.SequenceClause, env: CompileEnv, slot: StepSlot, constOf: (e: A.Expr) => unknown): CompiledSequence {
+  const index = new Map<string, number>();
+  const steps: CompiledStep[] = c.steps.map((s, i) => {
+    const stepEnv: CompileEnv = { ...env, steps: { index: new Map(index), slot } };
+    index.set(s.name.name, i);
+    const n = s.repeat === undefined ? 1 : Number(constOf(s.repeat.value)) + (s.repeat.op === ">" ? 1 : 0);
+    return { name: s.name.name, match: compileCondition(s.expr, stepEnv), repeat: n, by: (s.by.length > 0 ? s.by : c.by).map(key) };
+  });
+  return {
+    kind: "sequence",
+    windowMs: c.within.ms,
+    steps,
+    until: c.until === undefined ? undefined : compileCondition(c.until, env),
+    by: c.by.length > 0 ? c.by.map(key) : (steps[0]?.by ?? []),
+    slot,
+  };
+}
+
+/** Compiles a model declaration (names and features resolved; training lives in the engine). */
+export function compileModel(m: A.ModelDecl, source: SourceFile, env: CompileEnv): CompiledModel {
+  let features: CompiledModel["features"] = [];
+  let by: KeySpec[] = [];
+  let trainMs: number | undefined;
+  let retrainMs: number | undefined;
+  for (const c of m.clauses) {
+    if (c.kind === "features") features = c.features.map((f) => ({ text: source.text.slice(f.span.start, f.span.end), get: toGetter(compileValue(f, env)) }));
+    else if (c.kind === "by") by = c.by.map(key);
+    else if (c.kind === "train") trainMs = c.duration.ms;
+    else retrainMs = c.duration.ms;
+  }
+  return { name: m.name.name, features, by, trainMs, retrainMs };
 }
 
 function compileAction(a: A.ActionCall, env: CompileEnv): CompiledAction {
