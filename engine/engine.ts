@@ -2,6 +2,10 @@ import type { CompiledPack, CompiledRule, CompiledThreshold, KeySpec, PackSettin
 import { fieldReader, keyText } from "../dsl/index.js";
 import { type Alert, alertId, type PlannedAction } from "./alert.js";
 import type { EngineEvent } from "./event.js";
+import { AbsentCorrelator } from "./correlate/absent.js";
+import { FirstSeenCorrelator } from "./correlate/first-seen.js";
+import { SequenceCorrelator } from "./correlate/sequence.js";
+import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar } from "./correlate/types.js";
 import { RingQueue } from "./state/ring-queue.js";
 import { SlidingWindow, type WindowEntry } from "./window.js";
 
@@ -58,10 +62,12 @@ interface RuleRuntime {
   /** Suppression per key: until when (event time), and the alert that counts the hits. */
   readonly suppression: Map<string, { until: number; alert: Alert }>;
   readonly suppressionExpiry: RingQueue<Queued>;
+  /** The state machine of sequence, absent and first-seen rules (thresholds live here). */
+  readonly correlator: Correlator | undefined;
 }
 
-const KEY_SEP = "\u001f";
-const MAX_KEY_COMBINATIONS = 16;
+/** How long `first seen` remembers a value after it was last seen, unless the pack says otherwise. */
+const FIRST_SEEN_TTL_MS = 90 * 86_400_000;
 
 /**
  * The correlation engine: each event goes to the rules that can match it; matches feed
@@ -74,6 +80,10 @@ export class Engine {
   private readonly byCategory = new Map<string, RuleRuntime[]>();
   private readonly readCategory = fieldReader("event.category");
   private maxTs = -Infinity;
+  /** Rules whose correlations have timers or expiry to advance as time moves. */
+  private readonly timed: Correlator[] = [];
+  /** Rules the engine cannot run, with the reason (reported, never silently skipped). */
+  readonly unsupported: { readonly rule: string; readonly reason: string }[] = [];
   readonly stats: EngineStats = { events: 0, late: 0, refused: 0, rules: new Map() };
 
   constructor(
@@ -84,6 +94,10 @@ export class Engine {
     this.settings = { ...pack.settings, ...opts.settings };
     for (const rule of pack.rules) {
       if (!rule.enabled) continue;
+      if (rule.correlation?.kind === "anomaly") {
+        this.unsupported.push({ rule: rule.name, reason: "anomaly models are not available in this version of the engine yet" });
+        continue;
+      }
       const stats: RuleStats = { matched: 0, alerts: 0, suppressed: 0, evictedKeys: 0 };
       this.stats.rules.set(rule.name, stats);
       const windowMs = rule.correlation?.kind === "threshold" ? rule.correlation.windowMs : 0;
@@ -95,7 +109,10 @@ export class Engine {
         granularity: Math.max(1, Math.floor(windowMs / 4)),
         suppression: new Map(),
         suppressionExpiry: new RingQueue(),
+        correlator: undefined,
       };
+      (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt);
+      if (rt.correlator !== undefined) this.timed.push(rt.correlator);
       if (rule.categories === undefined) this.unpinned.push(rt);
       else
         for (const c of rule.categories) {
@@ -109,7 +126,7 @@ export class Engine {
   /** Live per-key windows and suppressions, by rule (state is bounded: tests and metrics read this). */
   liveKeys(): Map<string, { windows: number; suppressions: number }> {
     const out = new Map<string, { windows: number; suppressions: number }>();
-    for (const rt of this.runtimes()) out.set(rt.rule.name, { windows: rt.windows.size, suppressions: rt.suppression.size });
+    for (const rt of this.runtimes()) out.set(rt.rule.name, { windows: rt.windows.size + (rt.correlator?.liveKeys() ?? 0), suppressions: rt.suppression.size });
     return out;
   }
 
@@ -117,6 +134,32 @@ export class Engine {
     const all = new Set<RuleRuntime>(this.unpinned);
     for (const list of this.byCategory.values()) for (const rt of list) all.add(rt);
     return all;
+  }
+
+  private correlatorFor(rt: RuleRuntime): Correlator | undefined {
+    const corr = rt.rule.correlation;
+    const fire = (f: Firing) => this.fire(rt, f, this.now());
+    const evicted = () => void rt.stats.evictedKeys++;
+    const max = this.settings.maxKeysPerRule;
+    switch (corr?.kind) {
+      case "sequence":
+        return new SequenceCorrelator(corr, fire, max, evicted);
+      case "absent":
+        return new AbsentCorrelator(corr, fire, max, evicted);
+      case "first_seen":
+        return new FirstSeenCorrelator(corr, fire, FIRST_SEEN_TTL_MS, max, evicted);
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * The input has ended (a replay's last line): no event can still arrive, so time moves to
+   * the newest event time and the timers that are due by then fire (absence).
+   */
+  finish(): void {
+    if (this.maxTs === -Infinity) return;
+    for (const c of this.timed) c.advance(this.maxTs + 1);
   }
 
   /** Event time up to which all events are expected to have arrived. */
@@ -137,7 +180,11 @@ export class Engine {
     this.stats.events++;
     const late = ev.ts < this.watermark;
     if (late) this.stats.late++;
-    if (ev.ts > this.maxTs) this.maxTs = ev.ts;
+    if (ev.ts > this.maxTs) {
+      this.maxTs = ev.ts;
+      const wm = this.watermark;
+      for (const c of this.timed) c.advance(wm);
+    }
 
     for (const rt of this.unpinned) this.evaluate(rt, ev, wall);
     const cat = this.readCategory(ev.fields);
@@ -160,11 +207,17 @@ export class Engine {
   }
 
   private evaluate(rt: RuleRuntime, ev: EngineEvent, wall: number): void {
+    const c = rt.correlator;
+    c?.onEvent?.(ev);
     if (!rt.rule.match(ev.fields)) return;
     rt.stats.matched++;
+    if (c !== undefined) {
+      c.onMatch(ev);
+      return;
+    }
     const corr = rt.rule.correlation;
     if (corr === undefined || corr.kind !== "threshold") {
-      this.fire(rt, ev, [], [toEntry(ev, undefined)], undefined, wall);
+      this.fire(rt, { at: ev.ts, trigger: ev, keyValues: [], keyPaths: [], entries: [toEntry(ev, undefined)] }, wall);
       return;
     }
     const value = aggregatedValue(corr, ev);
@@ -209,7 +262,7 @@ export class Engine {
     if (crosses(corr, agg)) {
       const entries = state.window.entries();
       rt.windows.delete(key);
-      this.fire(rt, ev, state.values, entries, corr.agg === "count" ? undefined : agg, wall);
+      this.fire(rt, { at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: corr.by, entries, value: corr.agg === "count" ? undefined : agg }, wall);
     }
   }
 
@@ -248,18 +301,19 @@ export class Engine {
     }
   }
 
-  private fire(rt: RuleRuntime, ev: EngineEvent, keyValues: readonly unknown[], entries: readonly WindowEntry[], value: number | undefined, wall: number): void {
+  private fire(rt: RuleRuntime, f: Firing, wall: number): void {
     const rule = rt.rule;
-    const keyPaths = rule.correlation !== undefined && "by" in rule.correlation ? rule.correlation.by : [];
+    const { trigger: ev, keyValues, entries, value } = f;
     const keys: Record<string, unknown> = {};
-    keyPaths.forEach((k, i) => (keys[k.path] = keyValues[i]));
+    f.keyPaths.forEach((k, i) => (keys[k.path] = keyValues[i]));
+    if (f.extraKeys !== undefined) Object.assign(keys, f.extraKeys);
     const sup = rule.suppress;
     let supKey = "";
     if (sup !== undefined) {
       const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
       supKey = supValues.map(keyText).join(KEY_SEP);
       const current = rt.suppression.get(supKey);
-      if (current !== undefined && ev.ts < current.until) {
+      if (current !== undefined && f.at < current.until) {
         current.alert.suppressed++;
         rt.stats.suppressed++;
         this.opts.onAlertUpdate?.(current.alert);
@@ -283,7 +337,7 @@ export class Engine {
       value,
       first_event_at: new Date(first.ts).toISOString(),
       last_event_at: new Date(last.ts).toISOString(),
-      fired_at: new Date(ev.ts).toISOString(),
+      fired_at: new Date(f.at).toISOString(),
       detected_at: new Date(wall).toISOString(),
       evidence: {
         event_ids: shown.map((e) => e.event.id),
@@ -294,8 +348,8 @@ export class Engine {
       actions: planActions(rule, ev),
     };
     if (sup !== undefined) {
-      rt.suppression.set(supKey, { until: ev.ts + sup.ms, alert });
-      rt.suppressionExpiry.push({ key: supKey, t: ev.ts + sup.ms });
+      rt.suppression.set(supKey, { until: f.at + sup.ms, alert });
+      rt.suppressionExpiry.push({ key: supKey, t: f.at + sup.ms });
     }
     rt.stats.alerts++;
     this.opts.onAlert(alert);
@@ -352,28 +406,6 @@ function crosses(corr: CompiledThreshold, v: number): boolean {
     default:
       return false;
   }
-}
-
-function firstScalar(v: unknown): unknown {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/**
- * The key tuples an event joins: one per combination of by-field values (an array-valued
- * field joins each of its elements); none when a by-field is missing.
- */
-function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknown[][] {
-  let combos: unknown[][] = [[]];
-  for (const k of by) {
-    const v = k.read(ev.fields);
-    if (v === undefined || v === null || v === "") return [];
-    const vals = Array.isArray(v) ? [...new Set(v.filter((x) => x !== undefined && x !== null && x !== ""))] : [v];
-    if (vals.length === 0) return [];
-    const next: unknown[][] = [];
-    for (const c of combos) for (const x of vals) if (next.length < MAX_KEY_COMBINATIONS) next.push([...c, x]);
-    combos = next;
-  }
-  return combos;
 }
 
 function planActions(rule: CompiledRule, ev: EngineEvent): PlannedAction[] {

@@ -30,6 +30,7 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
   }
   const alerts: Alert[] = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: opts.now });
+  for (const u of engine.unsupported) io.err(`rule ${u.rule} is not run: ${u.reason}`);
   const stats: LogReadStats = { lines: 0, events: 0, failures: new Map() };
   const shown = new Map<string, number>();
   const refused: LineFailure[] = [];
@@ -57,6 +58,7 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
       return 1;
     }
   }
+  engine.finish();
   for (const a of alerts) io.out(JSON.stringify(alertRecord(a)));
   for (const r of refused.slice(0, opts.showFailures)) io.err(`${r.source}:${r.line}: ${r.reason}: ${r.message}`);
 

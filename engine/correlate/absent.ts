@@ -1,0 +1,72 @@
+import type { CompiledAbsent } from "../../dsl/index.js";
+import type { EngineEvent } from "../event.js";
+import { MinHeap } from "../state/min-heap.js";
+import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
+
+interface Seen {
+  readonly values: readonly unknown[];
+  last: EngineEvent;
+}
+
+/**
+ * `absent for D by keys`: a key that matched goes quiet. Each key's deadline is its last
+ * event time + D; when the watermark reaches a deadline with no newer event for the key, the
+ * rule fires once (evidence: the last event) and forgets the key until it is seen again.
+ */
+export class AbsentCorrelator implements Correlator {
+  private readonly keys = new Map<string, Seen>();
+  private readonly deadlines = new MinHeap<string>();
+
+  constructor(
+    private readonly corr: CompiledAbsent,
+    private readonly fire: (f: Firing) => void,
+    private readonly maxKeys: number,
+    private readonly onEvict: () => void,
+  ) {}
+
+  onMatch(ev: EngineEvent): void {
+    for (const values of keyCombinations(this.corr.by, ev)) {
+      const key = keyString(values);
+      const seen = this.keys.get(key);
+      if (seen === undefined) {
+        if (this.keys.size >= this.maxKeys) this.evictOne();
+        this.keys.set(key, { values, last: ev });
+      } else if (ev.ts > seen.last.ts || (ev.ts === seen.last.ts && ev.seq > seen.last.seq)) {
+        if (ev.ts - seen.last.ts > this.corr.forMs) {
+          // The key came back after a silence longer than D that the watermark had not yet
+          // confirmed: the silence happened, so it fires (at the end of the quiet period).
+          const quiet = seen.last;
+          seen.last = ev;
+          this.fire({ at: quiet.ts + this.corr.forMs, trigger: quiet, keyValues: values, keyPaths: this.corr.by, entries: [entryOf(quiet)] });
+        } else seen.last = ev;
+      } else continue;
+      this.deadlines.push(ev.ts + this.corr.forMs, key);
+    }
+  }
+
+  advance(watermark: number): void {
+    while (this.deadlines.peekTime() <= watermark) {
+      const due = this.deadlines.pop();
+      if (due === undefined) break;
+      const seen = this.keys.get(due.key);
+      if (seen === undefined || seen.last.ts + this.corr.forMs !== due.time) continue; // seen again since
+      this.keys.delete(due.key);
+      this.fire({ at: due.time, trigger: seen.last, keyValues: seen.values, keyPaths: this.corr.by, entries: [entryOf(seen.last)] });
+    }
+  }
+
+  private evictOne(): void {
+    for (let d = this.deadlines.pop(); d !== undefined; d = this.deadlines.pop()) {
+      const seen = this.keys.get(d.key);
+      if (seen !== undefined && seen.last.ts + this.corr.forMs === d.time) {
+        this.keys.delete(d.key);
+        this.onEvict();
+        return;
+      }
+    }
+  }
+
+  liveKeys(): number {
+    return this.keys.size;
+  }
+}

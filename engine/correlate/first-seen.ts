@@ -1,0 +1,77 @@
+import type { CompiledFirstSeen } from "../../dsl/index.js";
+import type { EngineEvent } from "../event.js";
+import { MinHeap } from "../state/min-heap.js";
+import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, keyString } from "./types.js";
+
+/**
+ * `first seen f[, f] [by keys] [learning D]`: fires the first time a value (tuple) is seen for
+ * a key. Nothing fires during the learning period, which starts at the first event the rule
+ * matches. What was seen is remembered for `ttl` after it was last seen, and at most
+ * `maxKeys` (key, value) pairs (oldest forgotten first, counted).
+ */
+export class FirstSeenCorrelator implements Correlator {
+  private readonly seen = new Map<string, number>();
+  private readonly expiry = new MinHeap<string>();
+  private learningEnds: number | undefined;
+
+  constructor(
+    private readonly corr: CompiledFirstSeen,
+    private readonly fire: (f: Firing) => void,
+    private readonly ttlMs: number,
+    private readonly maxKeys: number,
+    private readonly onEvict: () => void,
+  ) {}
+
+  onMatch(ev: EngineEvent): void {
+    this.learningEnds ??= ev.ts + this.corr.learningMs;
+    const values: unknown[] = [];
+    for (const f of this.corr.fields) {
+      const v = firstScalar(f.read(ev.fields));
+      if (v === undefined || v === null || v === "") return;
+      values.push(v);
+    }
+    const valueKey = keyString(values);
+    for (const keyValues of keyCombinations(this.corr.by, ev)) {
+      const key = `${keyString(keyValues)}${KEY_SEP}${KEY_SEP}${valueKey}`;
+      const last = this.seen.get(key);
+      if (last !== undefined) {
+        if (ev.ts > last) {
+          this.seen.set(key, ev.ts);
+          this.expiry.push(ev.ts + this.ttlMs, key);
+        }
+        continue;
+      }
+      if (this.seen.size >= this.maxKeys) this.evictOne();
+      this.seen.set(key, ev.ts);
+      this.expiry.push(ev.ts + this.ttlMs, key);
+      if (ev.ts < this.learningEnds) continue;
+      const extraKeys: Record<string, unknown> = {};
+      this.corr.fields.forEach((f, i) => (extraKeys[f.path] = values[i]));
+      this.fire({ at: ev.ts, trigger: ev, keyValues: [...keyValues, ...values], keyPaths: this.corr.by, entries: [entryOf(ev)], extraKeys });
+    }
+  }
+
+  advance(watermark: number): void {
+    while (this.expiry.peekTime() < watermark) {
+      const due = this.expiry.pop();
+      if (due === undefined) break;
+      const last = this.seen.get(due.key);
+      if (last !== undefined && last + this.ttlMs === due.time) this.seen.delete(due.key);
+    }
+  }
+
+  private evictOne(): void {
+    for (let d = this.expiry.pop(); d !== undefined; d = this.expiry.pop()) {
+      const last = this.seen.get(d.key);
+      if (last !== undefined && last + this.ttlMs === d.time) {
+        this.seen.delete(d.key);
+        this.onEvict();
+        return;
+      }
+    }
+  }
+
+  liveKeys(): number {
+    return this.seen.size;
+  }
+}

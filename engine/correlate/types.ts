@@ -1,0 +1,65 @@
+import type { KeySpec } from "../../dsl/index.js";
+import { keyText } from "../../dsl/index.js";
+import type { EngineEvent } from "../event.js";
+import type { WindowEntry } from "../window.js";
+
+/** What a correlation hands the engine when its rule fires. */
+export interface Firing {
+  /** Event time at which the rule fired. */
+  readonly at: number;
+  /** The event whose fields feed `suppress` keys and action arguments. */
+  readonly trigger: EngineEvent;
+  /** The correlation's key values, in the order of `keyPaths`. */
+  readonly keyValues: readonly unknown[];
+  readonly keyPaths: readonly KeySpec[];
+  /** The events that made the rule fire, oldest first. */
+  readonly entries: readonly WindowEntry[];
+  readonly value?: number;
+  /** Further key fields shown on the alert (the new values of `first seen`). */
+  readonly extraKeys?: Readonly<Record<string, unknown>>;
+}
+
+/** One rule's correlation state machine (sequence, absence, first seen). */
+export interface Correlator {
+  /** An event the rule's `when` (and `except`) matched. */
+  onMatch(ev: EngineEvent): void;
+  /** Every event sent to the rule, before `when` (sequences' `until`). */
+  onEvent?(ev: EngineEvent): void;
+  /** The watermark moved: expire state, fire timers that are due. */
+  advance(watermark: number): void;
+  /** Live keys (state is bounded; metrics and tests read this). */
+  liveKeys(): number;
+}
+
+export const KEY_SEP = "\u001f";
+const MAX_KEY_COMBINATIONS = 16;
+
+export function entryOf(ev: EngineEvent, value?: string | number): WindowEntry {
+  return { ts: ev.ts, seq: ev.seq, event: ev, value };
+}
+
+export function firstScalar(v: unknown): unknown {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The key tuples an event joins: one per combination of by-field values (an array-valued
+ * field joins each of its elements); none when a by-field is missing.
+ */
+export function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknown[][] {
+  let combos: unknown[][] = [[]];
+  for (const k of by) {
+    const v = k.read(ev.fields);
+    if (v === undefined || v === null || v === "") return [];
+    const vals = Array.isArray(v) ? [...new Set(v.filter((x) => x !== undefined && x !== null && x !== ""))] : [v];
+    if (vals.length === 0) return [];
+    const next: unknown[][] = [];
+    for (const c of combos) for (const x of vals) if (next.length < MAX_KEY_COMBINATIONS) next.push([...c, x]);
+    combos = next;
+  }
+  return combos;
+}
+
+export function keyString(values: readonly unknown[]): string {
+  return values.length === 1 ? keyText(values[0]) : values.map(keyText).join(KEY_SEP);
+}
