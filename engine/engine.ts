@@ -6,6 +6,7 @@ import { AbsentCorrelator } from "./correlate/absent.js";
 import { FirstSeenCorrelator } from "./correlate/first-seen.js";
 import { SequenceCorrelator } from "./correlate/sequence.js";
 import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar } from "./correlate/types.js";
+import { EventDecoder, EventEncoder, type StoredEvent } from "./snapshot-codec.js";
 import { RingQueue } from "./state/ring-queue.js";
 import { SlidingWindow, type WindowEntry } from "./window.js";
 
@@ -29,6 +30,16 @@ export interface RuleStats {
   alerts: number;
   suppressed: number;
   evictedKeys: number;
+}
+
+/** The engine's state as plain, JSON-safe data (see `Engine.snapshot`). */
+export interface EngineSnapshot {
+  readonly version: 1;
+  readonly maxTs: number | null;
+  readonly counters: { readonly events: number; readonly late: number; readonly refused: number };
+  readonly ruleStats: Readonly<Record<string, RuleStats>>;
+  readonly events: readonly StoredEvent[];
+  readonly rules: Readonly<Record<string, { readonly fingerprint: string; readonly state: unknown }>>;
 }
 
 export interface EngineStats {
@@ -75,15 +86,17 @@ const FIRST_SEEN_TTL_MS = 90 * 86_400_000;
  */
 export class Engine {
   private readonly now: () => number;
-  private readonly settings: PackSettings;
-  private readonly unpinned: RuleRuntime[] = [];
-  private readonly byCategory = new Map<string, RuleRuntime[]>();
+  private settings: PackSettings;
+  private unpinned: RuleRuntime[] = [];
+  private byCategory = new Map<string, RuleRuntime[]>();
+  /** All rule runtimes, in pack order. */
+  private all: RuleRuntime[] = [];
   private readonly readCategory = fieldReader("event.category");
   private maxTs = -Infinity;
   /** Rules whose correlations have timers or expiry to advance as time moves. */
-  private readonly timed: Correlator[] = [];
+  private timed: Correlator[] = [];
   /** Rules the engine cannot run, with the reason (reported, never silently skipped). */
-  readonly unsupported: { readonly rule: string; readonly reason: string }[] = [];
+  unsupported: { readonly rule: string; readonly reason: string }[] = [];
   readonly stats: EngineStats = { events: 0, late: 0, refused: 0, rules: new Map() };
 
   constructor(
@@ -92,6 +105,18 @@ export class Engine {
   ) {
     this.now = opts.now ?? Date.now;
     this.settings = { ...pack.settings, ...opts.settings };
+    this.install(pack);
+  }
+
+  /** Builds the runtimes of a pack's rules (fresh state). */
+  private install(pack: CompiledPack): void {
+    this.settings = { ...pack.settings, ...this.opts.settings };
+    this.unpinned = [];
+    this.byCategory = new Map();
+    this.all = [];
+    this.timed = [];
+    this.unsupported = [];
+    this.stats.rules.clear();
     for (const rule of pack.rules) {
       if (!rule.enabled) continue;
       if (rule.correlation?.kind === "anomaly") {
@@ -113,6 +138,7 @@ export class Engine {
       };
       (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt);
       if (rt.correlator !== undefined) this.timed.push(rt.correlator);
+      this.all.push(rt);
       if (rule.categories === undefined) this.unpinned.push(rt);
       else
         for (const c of rule.categories) {
@@ -130,10 +156,91 @@ export class Engine {
     return out;
   }
 
-  private runtimes(): Set<RuleRuntime> {
-    const all = new Set<RuleRuntime>(this.unpinned);
-    for (const list of this.byCategory.values()) for (const rt of list) all.add(rt);
-    return all;
+  private runtimes(): readonly RuleRuntime[] {
+    return this.all;
+  }
+
+  /**
+   * The whole state as plain data (JSON-safe): the newest event time, counters, and each
+   * rule's windows, suppressions and partial matches, tagged with the rule's version. A
+   * restored engine continues exactly where this one stopped.
+   */
+  snapshot(): EngineSnapshot {
+    const enc = new EventEncoder();
+    const rules: Record<string, { fingerprint: string; state: unknown }> = {};
+    for (const rt of this.all) {
+      const state =
+        rt.correlator !== undefined
+          ? rt.correlator.snapshot(enc)
+          : {
+              windows: [...rt.windows].map(([k, w]) => [k, w.values, w.window.entries().map((e) => [enc.ref(e.event), e.value ?? null]), w.queuedAt]),
+              expiry: rt.expiry.toArray().map((q) => [q.key, q.t]),
+            };
+      rules[rt.rule.name] = {
+        fingerprint: rt.rule.fingerprint,
+        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, v.alert]), suppressionExpiry: rt.suppressionExpiry.toArray().map((q) => [q.key, q.t]) },
+      };
+    }
+    const stats: Record<string, RuleStats> = {};
+    for (const [name, st] of this.stats.rules) stats[name] = { ...st };
+    return {
+      version: 1,
+      maxTs: this.maxTs === -Infinity ? null : this.maxTs,
+      counters: { events: this.stats.events, late: this.stats.late, refused: this.stats.refused },
+      ruleStats: stats,
+      events: enc.events,
+      rules,
+    };
+  }
+
+  /**
+   * Takes over a snapshot's state. Rules whose version (fingerprint) changed, or that are
+   * new, start empty; rules that are gone are dropped.
+   */
+  restore(snap: EngineSnapshot): void {
+    if (snap.version !== 1) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)}`);
+    const dec = new EventDecoder(snap.events);
+    this.maxTs = snap.maxTs ?? -Infinity;
+    this.stats.events = snap.counters.events;
+    this.stats.late = snap.counters.late;
+    this.stats.refused = snap.counters.refused;
+    for (const rt of this.all) {
+      const saved = snap.rules[rt.rule.name];
+      const st = snap.ruleStats[rt.rule.name];
+      if (st !== undefined) Object.assign(rt.stats, st);
+      if (saved === undefined || saved.fingerprint !== rt.rule.fingerprint) continue;
+      const state = saved.state as {
+        windows?: [string, unknown[], [number, string | number | null][], number][];
+        expiry?: [string, number][];
+        suppression: [string, number, Alert][];
+        suppressionExpiry: [string, number][];
+      };
+      if (rt.correlator !== undefined) rt.correlator.restore(state, dec);
+      else if (rt.rule.correlation?.kind === "threshold") {
+        const corr = rt.rule.correlation;
+        for (const [key, values, entries, queuedAt] of state.windows ?? []) {
+          const window = new SlidingWindow(corr.agg === "distinct");
+          for (const [i, value] of entries) {
+            const ev = dec.get(i);
+            window.add({ ts: ev.ts, seq: ev.seq, event: ev, value: value ?? undefined }, corr.windowMs);
+          }
+          rt.windows.set(key, { values, window, queuedAt });
+        }
+        for (const [key, t] of state.expiry ?? []) rt.expiry.push({ key, t });
+      }
+      for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: { ...alert } });
+      for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push({ key, t });
+    }
+  }
+
+  /**
+   * Hot reload: swaps in a new pack without a restart. Unchanged rules (same fingerprint)
+   * keep their state; changed and new rules start empty.
+   */
+  reload(pack: CompiledPack): void {
+    const snap = this.snapshot();
+    this.install(pack);
+    this.restore(snap);
   }
 
   private correlatorFor(rt: RuleRuntime): Correlator | undefined {

@@ -1,5 +1,6 @@
 import type { CompiledAbsent } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
+import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
 
@@ -68,5 +69,19 @@ export class AbsentCorrelator implements Correlator {
 
   liveKeys(): number {
     return this.keys.size;
+  }
+
+  snapshot(enc: EventEncoder): unknown {
+    return {
+      keys: [...this.keys].map(([k, s]) => [k, s.values, enc.ref(s.last)]),
+      deadlines: this.deadlines.entries(),
+    };
+  }
+
+  restore(data: unknown, dec: EventDecoder): void {
+    const d = data as { keys: [string, unknown[], number][]; deadlines: [number, string][] };
+    this.keys.clear();
+    for (const [k, values, last] of d.keys) this.keys.set(k, { values, last: dec.get(last) });
+    for (const [t, k] of d.deadlines) this.deadlines.push(t, k);
   }
 }

@@ -1,5 +1,6 @@
 import type { CompiledFirstSeen } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
+import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, keyString } from "./types.js";
 
@@ -73,5 +74,17 @@ export class FirstSeenCorrelator implements Correlator {
 
   liveKeys(): number {
     return this.seen.size;
+  }
+
+  snapshot(_enc: EventEncoder): unknown {
+    return { learningEnds: this.learningEnds ?? null, seen: [...this.seen], expiry: this.expiry.entries() };
+  }
+
+  restore(data: unknown, _dec: EventDecoder): void {
+    const d = data as { learningEnds: number | null; seen: [string, number][]; expiry: [number, string][] };
+    this.learningEnds = d.learningEnds ?? undefined;
+    this.seen.clear();
+    for (const [k, t] of d.seen) this.seen.set(k, t);
+    for (const [t, k] of d.expiry) this.expiry.push(t, k);
   }
 }

@@ -1,5 +1,6 @@
 import type { CompiledSequence, EventFields } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
+import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
 
@@ -124,6 +125,34 @@ export class SequenceCorrelator implements Correlator {
 
   liveKeys(): number {
     return this.keys.size;
+  }
+
+  snapshot(enc: EventEncoder): unknown {
+    return {
+      keys: [...this.keys].map(([k, s]) => [
+        k,
+        s.values,
+        s.stages.map((p) => {
+          if (p === undefined) return null;
+          const events = p.events.map((e) => enc.ref(e));
+          return { start: p.start, events, bound: p.bound.map((f) => enc.refFields(f)) };
+        }),
+      ]),
+      expiry: this.expiry.entries(),
+    };
+  }
+
+  restore(data: unknown, dec: EventDecoder): void {
+    type StoredPartial = { start: number; events: number[]; bound: (number | null)[] } | null;
+    const d = data as { keys: [string, unknown[], StoredPartial[]][]; expiry: [number, string][] };
+    this.keys.clear();
+    for (const [k, values, stages] of d.keys) {
+      this.keys.set(k, {
+        values,
+        stages: stages.map((p) => (p === null ? undefined : { start: p.start, events: p.events.map((i) => dec.get(i)), bound: p.bound.map((i) => dec.fields(i)) })),
+      });
+    }
+    for (const [t, k] of d.expiry) this.expiry.push(t, k);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { KeySpec } from "../../dsl/index.js";
 import { keyText } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
+import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import type { WindowEntry } from "../window.js";
 
 /** What a correlation hands the engine when its rule fires. */
@@ -29,6 +30,10 @@ export interface Correlator {
   advance(watermark: number): void;
   /** Live keys (state is bounded; metrics and tests read this). */
   liveKeys(): number;
+  /** The state as plain data (events by index into the snapshot's event table). */
+  snapshot(enc: EventEncoder): unknown;
+  /** Replaces the state with a snapshot's (of the same rule version). */
+  restore(data: unknown, dec: EventDecoder): void;
 }
 
 export const KEY_SEP = "\u001f";

@@ -48,6 +48,11 @@ export class MinHeap<K> {
     return out;
   }
 
+  /** All entries (any order), for snapshots. */
+  entries(): [number, K][] {
+    return this.times.map((t, i) => [t, this.keys[i] as K]);
+  }
+
   private swap(a: number, b: number): void {
     const t = this.times[a] as number;
     this.times[a] = this.times[b] as number;

@@ -1,0 +1,57 @@
+import type { EventFields } from "../dsl/index.js";
+import type { EngineEvent } from "./event.js";
+
+/** An event as stored in a snapshot. */
+export interface StoredEvent {
+  readonly id: string;
+  readonly ts: number;
+  readonly seq: number;
+  readonly fields: EventFields;
+  readonly source?: string;
+  readonly position?: number;
+}
+
+/** Collects the events that state refers to, once each, and hands out their indexes. */
+export class EventEncoder {
+  readonly events: StoredEvent[] = [];
+  private readonly byEvent = new Map<EngineEvent, number>();
+  private readonly byFields = new Map<EventFields, number>();
+
+  ref(ev: EngineEvent): number {
+    let i = this.byEvent.get(ev);
+    if (i === undefined) {
+      i = this.events.length;
+      this.events.push({ id: ev.id, ts: ev.ts, seq: ev.seq, fields: ev.fields, source: ev.source, position: ev.position });
+      this.byEvent.set(ev, i);
+      this.byFields.set(ev.fields, i);
+    }
+    return i;
+  }
+
+  /** Index of the event whose fields these are (they were referenced through `ref` first). */
+  refFields(fields: EventFields | undefined): number | null {
+    if (fields === undefined) return null;
+    return this.byFields.get(fields) ?? null;
+  }
+}
+
+/** Turns indexes back into events (one object per stored event, shared like the originals). */
+export class EventDecoder {
+  private readonly cache: (EngineEvent | undefined)[] = [];
+  constructor(private readonly stored: readonly StoredEvent[]) {}
+
+  get(i: number): EngineEvent {
+    let ev = this.cache[i];
+    if (ev === undefined) {
+      const s = this.stored[i];
+      if (s === undefined) throw new RangeError(`snapshot refers to event #${i}, which it does not hold`);
+      ev = { id: s.id, ts: s.ts, seq: s.seq, fields: s.fields, source: s.source, position: s.position };
+      this.cache[i] = ev;
+    }
+    return ev;
+  }
+
+  fields(i: number | null): EventFields | undefined {
+    return i === null ? undefined : this.get(i).fields;
+  }
+}
