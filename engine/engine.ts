@@ -266,7 +266,7 @@ export class Engine {
    */
   finish(): void {
     if (this.maxTs === -Infinity) return;
-    for (const c of this.timed) c.advance(this.maxTs + 1);
+    for (const c of this.timed) c.advance(this.maxTs);
   }
 
   /** Event time up to which all events are expected to have arrived. */
@@ -288,6 +288,8 @@ export class Engine {
     const late = ev.ts < this.watermark;
     if (late) this.stats.late++;
     if (ev.ts > this.maxTs) {
+      // Time moves first, so alerts come out in event-time order; timers fire strictly before
+      // the watermark, so an event exactly at a key's deadline still counts as that key's.
       this.maxTs = ev.ts;
       const wm = this.watermark;
       for (const c of this.timed) c.advance(wm);
@@ -418,8 +420,9 @@ export class Engine {
     let supKey = "";
     if (sup !== undefined) {
       const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
-      supKey = supValues.map(keyText).join(KEY_SEP);
-      const current = rt.suppression.get(supKey);
+      // A missing suppression key never joins: such a firing is not suppressed.
+      supKey = supValues.some((v) => v === undefined || v === null || v === "") ? "" : supValues.map(keyText).join(KEY_SEP);
+      const current = supKey === "" ? undefined : rt.suppression.get(supKey);
       if (current !== undefined && f.at < current.until) {
         current.alert.suppressed++;
         rt.stats.suppressed++;
@@ -454,7 +457,7 @@ export class Engine {
       suppressed: 0,
       actions: planActions(rule, ev),
     };
-    if (sup !== undefined) {
+    if (sup !== undefined && supKey !== "") {
       rt.suppression.set(supKey, { until: f.at + sup.ms, alert });
       rt.suppressionExpiry.push({ key: supKey, t: f.at + sup.ms });
     }

@@ -46,7 +46,8 @@ export class AbsentCorrelator implements Correlator {
   }
 
   advance(watermark: number): void {
-    while (this.deadlines.peekTime() <= watermark) {
+    // Strictly before: an event dated exactly at the watermark may still arrive.
+    while (this.deadlines.peekTime() < watermark) {
       const due = this.deadlines.pop();
       if (due === undefined) break;
       const seen = this.keys.get(due.key);

@@ -132,7 +132,9 @@ describe("absence", () => {
 
   test("nothing fires before the silence is confirmed by the end of the input", () => {
     expect(run(RULE, [hb(0, "h1"), hb(299_000, "h2")])).toHaveLength(0);
-    expect(run(RULE, [hb(0, "h1"), hb(300_000, "h2")])).toHaveLength(1);
+    expect(run(RULE, [hb(0, "h1"), hb(300_000, "h2")])).toHaveLength(0); // silence of exactly D: not confirmed
+    expect(run(RULE, [hb(0, "h1"), hb(300_001, "h2")])).toHaveLength(1);
+    expect(run(RULE, [hb(0, "h1"), hb(300_000, "h1"), hb(600_000, "h1")])).toHaveLength(0); // a heartbeat every D exactly is not a silence
   });
 });
 
@@ -146,7 +148,7 @@ function referenceAbsent(events: readonly { ts: number; k?: string }[], d: numbe
     if (l !== undefined && e.ts - l > d) out.push(`${e.k}@${l + d}`);
     last.set(e.k, e.ts);
   }
-  for (const [k, l] of last) if (l + d <= maxTs) out.push(`${k}@${l + d}`);
+  for (const [k, l] of last) if (l + d < maxTs) out.push(`${k}@${l + d}`);
   return out.sort();
 }
 
