@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCheck } from "./commands/check.js";
+import { runFmt } from "./commands/fmt.js";
 import { runReplay } from "./commands/replay.js";
 import { type Io, processIo } from "./io.js";
 
@@ -44,6 +45,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("-q, --quiet", "print only the problems")
     .action((paths: string[], o: { quiet?: boolean }) => {
       code = runCheck(paths, o, io);
+    });
+
+  program
+    .command("fmt")
+    .description("rewrite .vigil files in canonical form, comments kept; files with syntax errors are reported and left untouched")
+    .argument("<path...>", "rule files or directories")
+    .option("--check", "write nothing: list the files that would change, exit 1 if any")
+    .action((paths: string[], o: { check?: boolean }) => {
+      code = runFmt(paths, o, io);
     });
 
   try {

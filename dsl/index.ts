@@ -25,4 +25,5 @@ export { type Diagnostic, formatDiagnostic } from "./diagnostics.js";
 export { type EventFields, fieldReader, getField, splitFieldPath } from "./fields.js";
 export { DEFAULT_SETTINGS, loadPack, parseListFile, type CompiledPack, type LoadOptions, type PackFile, type PackSettings } from "./pack.js";
 export { parseFile, type ParsedFile } from "./parser.js";
+export { formatSource, printDecl, printExpr, printFile } from "./printer.js";
 export { SourceFile, type Span } from "./source.js";

@@ -9,6 +9,7 @@ import { compileListItems, type CompiledList, type CompileEnv } from "./compile/
 import { compileModel, compileRule, type CompiledModel, type CompiledRule } from "./compile/rules.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseFile } from "./parser.js";
+import { printDecl } from "./printer.js";
 import { SourceFile } from "./source.js";
 
 export interface PackFile {
@@ -98,7 +99,7 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
       ctx.error(at, at.decl.name.span, "E_BROKEN_DEPENDENCY", `rule '${at.decl.name.name}' uses ${d.kind} '${d.name.name}', which has errors`);
     }
     if (ctx.broken.has(at.decl)) continue;
-    const texts = used.map((u) => u.source.text.slice(u.decl.span.start, u.decl.span.end));
+    const texts = used.map((u) => printDecl(u.decl));
     rules.push(compileRule(at.decl, at.source, env, texts));
   }
   const models = new Map<string, CompiledModel>();

@@ -73,7 +73,7 @@ describe("syntax errors name file:line:col and what was expected", () => {
     ["bad number", "rule r { when a == 1 count >= 5 within 10mb }", "E_BAD_NUMBER", 1, 40, "'10mb' is neither a number nor a duration"],
     ["unexpected char", "rule r { when a == 1 & b == 2 }", "E_UNEXPECTED_CHAR", 1, 22, "unexpected character '&'"],
     ["missing brace", "rule r {\n  when a == 1\n", "E_UNEXPECTED_END", 2, 14, "unexpected end of rule 'r'"],
-    ["not a declaration", "when a == 1", "E_EXPECTED_DECLARATION", 1, 1, "expected a declaration (rule, macro, list, param or settings), found 'when'"],
+    ["not a declaration", "when a == 1", "E_EXPECTED_DECLARATION", 1, 1, "expected a declaration (rule, macro, list, param, model or settings), found 'when'"],
     ["count needs a number", "rule r { when a == 1 count >= many within 5m }", "E_SYNTAX", 1, 31, "expected a number or a parameter like $name after '>=', found 'many'"],
     ["dangling and", "macro m = a == 1 and", "E_UNEXPECTED_END", 1, 21, "unexpected end of macro 'm'"],
   ];
@@ -143,4 +143,31 @@ describe("checker errors", () => {
     const bad = loadPack([{ path: "a.vigil", text }], { params: { max: "x" } });
     expect(bad.diagnostics.map((d) => d.code)).toContain("E_PARAM_OVERRIDE");
   });
+});
+
+describe("declaration boundaries", () => {
+  test("soft keywords as declared names, after another declaration", () => {
+    for (const name of ["model", "first", "sequence", "for", "count"]) {
+      const r = parse(`macro a = x == 1\nmacro ${name} = y == 2`);
+      expect(r.diagnostics, name).toEqual([]);
+      expect(r.decls).toHaveLength(2);
+    }
+  });
+
+  test("a field named like a declaration keyword at the end of an expression is not a new declaration", () => {
+    const r = parse(`macro m = x in list\nrule r { severity low when m }`);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.decls.map((d) => d.kind)).toEqual(["macro", "rule"]);
+    const p = parse(`macro m = (x == list)\nmacro n = model == 2`);
+    expect(p.diagnostics).toEqual([]);
+    expect(p.decls).toHaveLength(2);
+  });
+});
+
+test("a rule's version ignores layout and comments, and follows its meaning", () => {
+  const a = loadPack([{ path: "a.vigil", text: 'macro m = x == 1\nrule r { severity low when m count >= 3 within 1m by ip }' }]);
+  const b = loadPack([{ path: "a.vigil", text: '# note\nmacro m = x == 1\n\nrule r {\n  severity low # why\n  when m\n  count >= 3 within 1m by ip\n}' }]);
+  const c = loadPack([{ path: "a.vigil", text: 'macro m = x == 2\nrule r { severity low when m count >= 3 within 1m by ip }' }]);
+  expect(a.rules[0]?.fingerprint).toBe(b.rules[0]?.fingerprint);
+  expect(a.rules[0]?.fingerprint).not.toBe(c.rules[0]?.fingerprint); // the macro it uses changed
 });

@@ -2,7 +2,7 @@ import nearley from "nearley";
 import type { Comment, Decl } from "./ast.js";
 import { type Diagnostic, makeDiagnostic } from "./diagnostics.js";
 import grammar from "./grammar.js";
-import { createLexer, describeTokenType, isTrivia, type Token } from "./lexer.js";
+import { createLexer, describeTokenType, isTrivia, SOFT_KEYWORDS, type Token } from "./lexer.js";
 import type { SourceFile, Span } from "./source.js";
 import { TokenStream } from "./token-stream.js";
 
@@ -63,12 +63,7 @@ function splitDeclarations(tokens: readonly Token[]): Token[][] {
     const t = tokens[i] as Token;
     const next = tokens[i + 1];
     const prev = tokens[i - 1];
-    const startsDecl =
-      DECL_KEYWORDS.has(t.type ?? "") &&
-      prev?.type !== "dot" &&
-      next !== undefined &&
-      (t.type === "kw_settings" ? next.type === "lbrace" : next.type === "ident" || SOFT.includes(next.type ?? "")) &&
-      (depth === 0 || t.col === 1);
+    const startsDecl = DECL_KEYWORDS.has(t.type ?? "") && prev?.type !== "dot" && declarationShape(t, next, tokens[i + 2]) && (depth === 0 || t.col === 1);
     if (startsDecl && cur.length > 0) {
       chunks.push(cur);
       cur = [];
@@ -80,6 +75,19 @@ function splitDeclarations(tokens: readonly Token[]): Token[][] {
   }
   if (cur.length > 0) chunks.push(cur);
   return chunks;
+}
+
+/**
+ * Whether a declaration keyword really starts one: `rule NAME {`, `model NAME {`,
+ * `macro|list|param NAME =`, `settings {` — not a field named `list` ending an expression.
+ */
+function declarationShape(kw: Token, name: Token | undefined, after: Token | undefined): boolean {
+  if (kw.type === "kw_settings") return name?.type === "lbrace";
+  if (name === undefined || !(name.type === "ident" || SOFT.includes(name.type ?? ""))) return false;
+  // A missing `{` or `=` still starts a declaration at the start of a line (and is reported).
+  if (after === undefined) return true;
+  const want = kw.type === "kw_rule" || kw.type === "kw_model" ? "lbrace" : "eq";
+  return after.type === want || kw.col === 1;
 }
 
 function lexDiagnostic(source: SourceFile, t: Token): Diagnostic {
@@ -113,7 +121,7 @@ function parseDecl(source: SourceFile, chunk: readonly Token[]): DeclResult {
         source,
         tokenSpan(first),
         "E_EXPECTED_DECLARATION",
-        `expected a declaration (rule, macro, list, param or settings), found '${first.text}'`,
+        `expected a declaration (rule, macro, list, param, model or settings), found '${first.text}'`,
       ),
     };
   }
@@ -158,7 +166,7 @@ function expectedTypes(states: EarleyState[] | undefined): Set<string> {
 
 const CLAUSE_KEYWORDS = ["kw_title", "kw_description", "kw_severity", "kw_risk", "kw_tags", "kw_enabled", "kw_author", "kw_version", "kw_when", "kw_except", "kw_count", "kw_distinct", "kw_sum", "kw_avg", "kw_min", "kw_max", "kw_suppress", "kw_then"];
 const OPERATORS = ["eqeq", "ne", "eqci", "neci", "lt", "le", "gt", "ge", "kw_in", "kw_contains", "kw_startswith", "kw_endswith", "kw_like", "kw_cidr", "kw_not"];
-const SOFT = ["kw_rule", "kw_macro", "kw_list", "kw_param", "kw_settings", "kw_file", ...CLAUSE_KEYWORDS, "kw_within", "kw_by", "kw_dry_run", "kw_approve"];
+const SOFT = SOFT_KEYWORDS.map((k) => `kw_${k}`);
 
 /** Turns the set of expected token types into words: "a duration like 5m", "'}' or a rule clause". */
 function describeExpected(types: Set<string>): string {

@@ -4,6 +4,7 @@ import type * as A from "../ast.js";
 import type { Severity } from "../check/rules.js";
 import { fieldReader } from "../fields.js";
 import type { SourceFile } from "../source.js";
+import { printDecl } from "../printer.js";
 import { keyText } from "./values.js";
 import { compileCondition, compileValue, type CompileEnv, type Getter, type Predicate, type StepSlot } from "./conditions.js";
 
@@ -205,8 +206,9 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     return v === undefined || v === null ? undefined : keyText(v);
   };
   const risk = meta.get("risk");
+  // The canonical text, so that reformatting or editing comments keeps the rule's version.
   const fingerprint = createHash("sha256")
-    .update(source.text.slice(rule.span.start, rule.span.end))
+    .update(printDecl(rule))
     .update("\0")
     .update(usedTexts.join("\0"))
     .digest("hex")
