@@ -229,7 +229,8 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     correlation,
     suppress,
     actions,
-    categories: when === undefined ? undefined : pinnedValues(when, env, "event.category"),
+    // A sequence's `until` must see every event, whatever its category: such rules are not pinned.
+    categories: when === undefined || correlation?.kind === "sequence" ? undefined : pinnedValues(when, env, "event.category"),
   };
 }
 

@@ -210,3 +210,12 @@ test("property: first seen agrees with the reference model", () => {
     { numRuns: 300 },
   );
 });
+
+test("until sees events of other categories than the rule's when", () => {
+  const rule = `rule b { severity high when event.category == "authentication"
+    sequence by ip within 10m { f: outcome == "failure" repeat >= 2  s: outcome == "success" } until event.action == "password_reset" }`;
+  const auth = (t: number, outcome: string): Ev => ({ t, f: { "event.category": "authentication", outcome, ip: "192.0.2.5" } });
+  const reset: Ev = { t: 3, f: { "event.category": "iam", "event.action": "password_reset", ip: "192.0.2.5" } };
+  expect(run(rule, [auth(0, "failure"), auth(1, "failure"), reset, auth(4, "success")])).toHaveLength(0);
+  expect(run(rule, [auth(0, "failure"), auth(1, "failure"), auth(4, "success")])).toHaveLength(1);
+});
