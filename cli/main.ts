@@ -1,13 +1,33 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCheck } from "./commands/check.js";
 import { runFmt } from "./commands/fmt.js";
+import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
+import { runMain } from "./commands/run.js";
 import { type Io, processIo } from "./io.js";
+import { DEFAULT_TOPOLOGY, type Topology } from "../connectors/nats/topology.js";
 
 function parseYear(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1970 || n > 9999) throw new InvalidArgumentError("expected a year like 2024");
   return n;
+}
+
+/** Stream and subject names from the environment (VIGIL_STREAM_PREFIX isolates tests and tenants). */
+function topologyFromEnv(): Topology {
+  const prefix = process.env.VIGIL_NATS_PREFIX;
+  if (prefix === undefined || prefix === "") return DEFAULT_TOPOLOGY;
+  const up = prefix.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  return {
+    ...DEFAULT_TOPOLOGY,
+    eventsStream: `${up}_EVENTS`,
+    eventsSubject: `${prefix}.events`,
+    alertsStream: `${up}_ALERTS`,
+    alertsSubject: `${prefix}.alerts`,
+    deadLetterStream: `${up}_DEADLETTER`,
+    deadLetterSubject: `${prefix}.deadletter`,
+    checkpointBucket: `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}_checkpoints`,
+  };
 }
 
 function parseCount(v: string): number {
@@ -54,6 +74,59 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--check", "write nothing: list the files that would change, exit 1 if any")
     .action((paths: string[], o: { check?: boolean }) => {
       code = runFmt(paths, o, io);
+    });
+
+  const formatOption = () => new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]).default("auto");
+  type InputOpts = { format: "auto" | "json" | "sshd" | "syslog"; year?: number; tz: string };
+
+  program
+    .command("run")
+    .description("the main job: consume security events from NATS JetStream (NATS_URL), or on the embedded default from --input files or stdin; print alerts as JSON lines")
+    .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
+    .option("-i, --input <file...>", "embedded default: log or event files to read (- for stdin)")
+    .addOption(formatOption())
+    .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
+    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
+    .option("--nats-url <url>", "NATS server (default: $NATS_URL; without one, the embedded default)")
+    .option("--batch <n>", "messages per fetch from JetStream", parseCount, 500)
+    .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parseCount, 1000)
+    .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parseCount, 20_000)
+    .option("--stop-when-idle <ms>", "stop once the stream has been idle this long (tests, benchmarks)", parseCount)
+    .action(async (o: InputOpts & { rules?: string; input?: string[]; natsUrl?: string; batch: number; checkpointInterval: number; maxAckPending: number; stopWhenIdle?: number }) => {
+      code = await runMain(
+        {
+          rules: o.rules,
+          natsUrl: o.natsUrl ?? (process.env.NATS_URL === "" ? undefined : process.env.NATS_URL),
+          inputs: o.input ?? [],
+          format: o.format,
+          year: o.year,
+          tz: o.tz,
+          batchSize: o.batch,
+          checkpointIntervalMs: o.checkpointInterval,
+          maxAckPending: o.maxAckPending,
+          stopWhenIdleMs: o.stopWhenIdle,
+          topology: topologyFromEnv(),
+        },
+        io,
+      );
+    });
+
+  program
+    .command("publish")
+    .description("send log or event files into JetStream (security.events.<service>.<category>), with the event ids replay computes as message ids")
+    .argument("<file...>", "log or event files; - for stdin")
+    .option("--nats-url <url>", "NATS server (default: $NATS_URL, else nats://127.0.0.1:4222)")
+    .option("-s, --subject <subject>", "one subject for every event (default: by service.name and event.category)")
+    .addOption(formatOption())
+    .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
+    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
+    .option("--rate <n>", "events per second (0: as fast as acknowledged)", parseCount, 0)
+    .action(async (files: string[], o: InputOpts & { natsUrl?: string; subject?: string; rate: number }) => {
+      code = await runPublish(
+        files,
+        { natsUrl: o.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222", subject: o.subject, format: o.format, year: o.year, tz: o.tz, rate: o.rate, topology: topologyFromEnv() },
+        io,
+      );
     });
 
   try {

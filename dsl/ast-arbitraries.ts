@@ -90,14 +90,14 @@ export const paramRefArb: fc.Arbitrary<A.ParamExpr> = identifierArb.map((name) =
 
 /* ---- fields ---- */
 
-/** A quoted segment: anything but `"` that is not identifier-like (those the parser unquotes). */
+/** A quoted segment that is not identifier-like (those the parser unquotes); `"` and `\\` escaped in paths. */
 const quotedSegmentArb = fc
   .oneof(
     fc.constantFrom("odd-name", "a.b", "", "1", "x y", "with\\backslash", "tab\there", "new\nline", "ünï", "#hash", "'single'", "-", "0day", "a/b"),
     fc.string({ unit: "grapheme", maxLength: 8 }),
     fc.string({ unit: "binary", maxLength: 6 }),
   )
-  .filter((s) => !s.includes('"') && !IDENT_LIKE.test(s));
+  .filter((s) => !IDENT_LIKE.test(s));
 
 const segmentArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: identifierArb },
@@ -112,7 +112,7 @@ export const fieldPathArb: fc.Arbitrary<string> = fc
     fc.oneof({ weight: 5, arbitrary: identifierArb }, { weight: 1, arbitrary: identifierArb.map((s) => `@${s}`) }),
     fc.array(segmentArb, { maxLength: 3 }),
   )
-  .map(([first, segs]) => first + segs.map((s) => (IDENT_LIKE.test(s) ? `.${s}` : `."${s}"`)).join(""));
+  .map(([first, segs]) => first + segs.map((s) => (IDENT_LIKE.test(s) ? `.${s}` : `."${s.replace(/["\\]/g, "\\$&")}"`)).join(""));
 
 export const fieldArb: fc.Arbitrary<A.FieldExpr> = fieldPathArb.map((path) => ({ kind: "field", path, span }));
 

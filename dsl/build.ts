@@ -66,7 +66,7 @@ export function field(start: Token, segs: readonly (readonly [Token, Token])[]):
   let last: Token = start;
   for (const [, seg] of segs) {
     const s = seg.type === "string" ? unquote(seg.text) : seg.value;
-    path += /^@?[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `."${s}"`;
+    path += /^@?[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `."${s.replace(/["\\]/g, "\\$&")}"`;
     last = seg;
   }
   return { kind: "field", path, span: over(start, last) };

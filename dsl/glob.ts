@@ -11,45 +11,47 @@ interface Token {
 }
 
 export function compileGlob(pattern: string, caseInsensitive: boolean): GlobMatcher {
+  // Case folding of the whole pattern and the whole text alike (İ and final Σ fold by context),
+  // then code points: `?` is one character, not one UTF-16 unit.
+  const norm = caseInsensitive ? (x: string) => x.toLowerCase() : (x: string) => x;
+  const chars = Array.from(norm(pattern));
   const toks: Token[] = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === "\\" && i + 1 < pattern.length) toks.push({ ch: pattern[++i] as string, kind: "lit" });
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    if (c === "\\" && i + 1 < chars.length) toks.push({ ch: chars[++i] as string, kind: "lit" });
     else if (c === "*") {
       if (toks[toks.length - 1]?.kind !== "star") toks.push({ ch: "", kind: "star" });
     } else if (c === "?") toks.push({ ch: "", kind: "any" });
-    else toks.push({ ch: caseInsensitive ? c.toLowerCase() : c, kind: "lit" });
+    else toks.push({ ch: c, kind: "lit" });
   }
   // Fast paths for the common shapes: literal, prefix*, *suffix, *infix*.
-  const lits = toks.every((t) => t.kind === "lit");
   const text = (from: number, to: number) =>
     toks
       .slice(from, to)
       .map((t) => t.ch)
       .join("");
   const n = toks.length;
-  const norm = caseInsensitive ? (s: string) => s.toLowerCase() : (s: string) => s;
-  if (lits) {
-    const lit = text(0, n);
-    return (s) => norm(s) === lit;
-  }
   const inner = (a: number, b: number) => toks.slice(a, b).every((t) => t.kind === "lit");
+  if (inner(0, n)) {
+    const lit = text(0, n);
+    return (x) => norm(x) === lit;
+  }
   if (n >= 1 && toks[n - 1]?.kind === "star" && inner(0, n - 1)) {
     const p = text(0, n - 1);
-    return (s) => norm(s).startsWith(p);
+    return (x) => norm(x).startsWith(p);
   }
   if (n >= 1 && toks[0]?.kind === "star" && inner(1, n)) {
     const p = text(1, n);
-    return (s) => norm(s).endsWith(p);
+    return (x) => norm(x).endsWith(p);
   }
   if (n >= 2 && toks[0]?.kind === "star" && toks[n - 1]?.kind === "star" && inner(1, n - 1)) {
     const p = text(1, n - 1);
-    return (s) => norm(s).includes(p);
+    return (x) => norm(x).includes(p);
   }
-  return (s) => matchTokens(toks, norm(s));
+  return (x) => matchTokens(toks, Array.from(norm(x)));
 }
 
-function matchTokens(toks: readonly Token[], s: string): boolean {
+function matchTokens(toks: readonly Token[], s: readonly string[]): boolean {
   let ti = 0;
   let si = 0;
   let starT = -1;

@@ -26,9 +26,11 @@ for (const k of [...HARD_KEYWORDS, ...SOFT_KEYWORDS]) keywordTypes[`kw_${k}`] = 
 
 /** The token rules. Order matters: durations before numbers, `==~` before `==`. */
 export const lexerRules = {
-  ws: { match: /[ \t\r\n\f\v]+/, lineBreaks: true },
+  // JavaScript's \s: every Unicode space, line and paragraph separator, and the byte order mark.
+  ws: { match: /\s+/, lineBreaks: true },
   comment: /#[^\n]*/,
   duration: /\d+(?:ms|s|m|h|d|w)(?![A-Za-z0-9_])/,
+  bad_duration: /\d+\.\d+(?:ms|s|m|h|d|w)(?![A-Za-z0-9_])/,
   number: /\d+(?:\.\d+)?(?![A-Za-z0-9_])/,
   string: /"(?:\\[^\n]|[^"\\\n])*"|'(?:\\[^\n]|[^'\\\n])*'/,
   param: /\$[A-Za-z_][A-Za-z0-9_]*/,

@@ -208,11 +208,16 @@ function usedDecls(rule: A.RuleDecl, symbols: CheckContext["symbols"]): Located[
   };
   for (const c of rule.clauses) {
     if (c.kind === "sequence") {
-      for (const s of c.steps) visitExpr(s.expr);
+      for (const s of c.steps) {
+        visitExpr(s.expr);
+        if (s.repeat !== undefined) visitExpr(s.repeat.value);
+      }
       if (c.until !== undefined) visitExpr(c.until);
     } else if (c.kind === "anomaly") {
       const m = symbols.models.get(c.model.name);
       if (m !== undefined) out.set(`model:${c.model.name}`, m);
+      visitExpr(c.value);
+      c.features?.forEach(visitExpr);
     }
     if (c.kind === "when" || c.kind === "except") visitExpr(c.expr);
     else if (c.kind === "threshold") visitExpr(c.value);
@@ -222,12 +227,21 @@ function usedDecls(rule: A.RuleDecl, symbols: CheckContext["symbols"]): Located[
   return [...out.values()];
 }
 
+function validZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function resolveSettings(decls: readonly A.SettingsDecl[]): PackSettings {
   let s: PackSettings = DEFAULT_SETTINGS;
   for (const d of decls) {
     for (const item of d.settings) {
       const v = item.value.kind === "duration" ? item.value.ms : item.value.value;
-      if (item.name.name === "timezone" && typeof v === "string") s = { ...s, timezone: v };
+      if (item.name.name === "timezone" && typeof v === "string" && validZone(v)) s = { ...s, timezone: v };
       if (typeof v !== "number") continue;
       switch (item.name.name) {
         case "lateness":

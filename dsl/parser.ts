@@ -34,7 +34,7 @@ export function parseFile(source: SourceFile): ParsedFile {
 
   const decls: Decl[] = [];
   for (const chunk of splitDeclarations(tokens)) {
-    const lexProblem = chunk.find((t) => t.type === "unterminated_string" || t.type === "bad_number" || t.type === "invalid");
+    const lexProblem = chunk.find((t) => t.type === "unterminated_string" || t.type === "bad_number" || t.type === "bad_duration" || t.type === "invalid");
     if (lexProblem !== undefined) {
       diagnostics.push(lexDiagnostic(source, lexProblem));
       continue;
@@ -94,6 +94,8 @@ function lexDiagnostic(source: SourceFile, t: Token): Diagnostic {
   switch (t.type) {
     case "unterminated_string":
       return makeDiagnostic(source, tokenSpan(t), "E_UNTERMINATED_STRING", "unterminated string: add the closing quote on the same line");
+    case "bad_duration":
+      return makeDiagnostic(source, tokenSpan(t), "E_BAD_NUMBER", `'${t.text}' is not a duration: durations are whole numbers of a unit, e.g. 90m rather than 1.5h`);
     case "bad_number":
       return makeDiagnostic(
         source,
@@ -152,7 +154,35 @@ function parseDecl(source: SourceFile, chunk: readonly Token[]): DeclResult {
       ),
     };
   }
-  return { decl: results[0] as Decl };
+  const decl = results[0] as Decl;
+  const deep = deepestExpression(decl);
+  if (deep !== undefined) {
+    return {
+      diagnostic: makeDiagnostic(
+        source,
+        deep.span,
+        "E_TOO_DEEP",
+        `this expression nests more than ${MAX_EXPRESSION_DEPTH} levels deep: use 'in [...]' for long alternatives, or split it into macros`,
+      ),
+    };
+  }
+  return { decl };
+}
+
+/** Deeper expressions would overflow the stack of the recursive passes after the parser. */
+export const MAX_EXPRESSION_DEPTH = 400;
+
+/** The first node nested deeper than the limit, found without recursion. */
+function deepestExpression(decl: Decl): { span: Span } | undefined {
+  const stack: [unknown, number][] = [[decl, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== "object") continue;
+    if (depth > MAX_EXPRESSION_DEPTH && "span" in node) return node as { span: Span };
+    const nested = "kind" in node ? depth + 1 : depth;
+    for (const v of Object.values(node)) if (v !== null && typeof v === "object") stack.push([v, nested]);
+  }
+  return undefined;
 }
 
 function expectedTypes(states: EarleyState[] | undefined): Set<string> {

@@ -53,17 +53,20 @@ export function printNumber(n: number): string {
  */
 export function printFieldPath(path: string): string {
   if (!path.includes('"')) return path;
+  // The path keeps quoted segments with `"` and `\\` escaped (as the parser builds it); only
+  // control characters inside them need escaping to be written back.
   let out = "";
   let quoted = false;
-  let run = "";
-  for (const ch of path) {
-    if (ch === '"') {
-      out += quoted ? escapeBody(run, false) + ch : run + ch;
-      run = "";
+  for (let i = 0; i < path.length; i++) {
+    const ch = path[i] as string;
+    if (quoted && ch === "\\" && i + 1 < path.length) {
+      out += ch + (path[++i] as string);
+    } else if (ch === '"') {
       quoted = !quoted;
-    } else run += ch;
+      out += ch;
+    } else out += quoted ? escapeBody(ch, false) : ch;
   }
-  return out + (quoted ? escapeBody(run, false) : run);
+  return out;
 }
 
 /** `/pattern/flags`: the parser unescapes `\/`, so every `/` of the pattern is escaped again. */

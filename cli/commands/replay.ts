@@ -1,4 +1,5 @@
 import { type Alert, Engine } from "../../engine/index.js";
+import { alertRecord } from "../../engine/alert-record.js";
 import { formatDiagnostic, loadPack } from "../../dsl/index.js";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
 import { type LineFailure, type LogReadStats, readLogEvents } from "../../connectors/sources/log-file.js";
@@ -81,25 +82,4 @@ function sum(m: Map<string, number>): number {
   return s;
 }
 
-/** The JSON form of an alert as replay prints it. */
-export function alertRecord(a: Alert): Record<string, unknown> {
-  return {
-    id: a.id,
-    rule: a.rule,
-    title: a.title,
-    severity: a.severity,
-    ...(a.risk === undefined ? {} : { risk: a.risk }),
-    tags: a.tags,
-    keys: a.keys,
-    count: a.count,
-    ...(a.value === undefined ? {} : { value: a.value }),
-    first_event_at: a.first_event_at,
-    last_event_at: a.last_event_at,
-    fired_at: a.fired_at,
-    detected_at: a.detected_at,
-    suppressed: a.suppressed,
-    evidence: a.evidence,
-    would_act: a.actions,
-    rule_version: a.rule_version,
-  };
-}
+export { alertRecord } from "../../engine/alert-record.js";

@@ -93,7 +93,8 @@ function checkSequence(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.Sequence
       const v = s.repeat.value.kind === "param" ? paramValue(ctx, s.repeat.value) : s.repeat.value.value;
       if (s.repeat.op !== ">=" && s.repeat.op !== ">") ctx.error(at, s.repeat.value.span, "E_THRESHOLD_OP", "repeat takes >= or >, e.g. repeat >= 5");
       const n = typeof v === "number" ? (s.repeat.op === ">" ? v + 1 : v) : NaN;
-      if (!Number.isInteger(n) || n < 1 || n > 10_000) ctx.error(at, s.repeat.value.span, "E_BAD_THRESHOLD", "repeat takes a whole number from 1 to 10,000");
+      if (s.repeat.value.kind === "param" && v === undefined) checkValue(ctx, at, s.repeat.value); // E_UNKNOWN_PARAM
+      else if (!Number.isInteger(n) || n < 1 || n > 10_000) ctx.error(at, s.repeat.value.span, "E_BAD_THRESHOLD", "repeat takes a whole number from 1 to 10,000");
     }
     if (s.by.length > 0 && keyCount > 0 && s.by.length !== keyCount) {
       ctx.error(at, s.by[0]?.span ?? s.span, "E_SEQUENCE_KEYS", `step '${s.name.name}' joins on ${s.by.length} field${s.by.length === 1 ? "" : "s"} but the sequence on ${keyCount}: steps join by value, field for field`);
@@ -116,7 +117,8 @@ function checkAnomaly(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.AnomalyCl
   }
   for (const f of c.features ?? []) checkValue(ctx, at, f);
   const v = c.value.kind === "param" ? paramValue(ctx, c.value) : c.value.value;
-  if (typeof v !== "number" || v < 0 || v > 1) ctx.error(at, c.value.span, "E_BAD_SCORE", "an anomaly score threshold lies between 0 and 1 (about 0.5 is ordinary, near 1 anomalous)");
+  if (c.value.kind === "param" && v === undefined) checkValue(ctx, at, c.value); // E_UNKNOWN_PARAM
+  else if (typeof v !== "number" || v < 0 || v > 1) ctx.error(at, c.value.span, "E_BAD_SCORE", "an anomaly score threshold lies between 0 and 1 (about 0.5 is ordinary, near 1 anomalous)");
   if (c.op === "==" || c.op === "!=") ctx.error(at, c.span, "E_THRESHOLD_OP", "anomaly thresholds take >, >=, < or <=");
 }
 

@@ -16,16 +16,22 @@ export interface CompiledList {
   readonly exact: ReadonlySet<unknown>;
   /** Lower-cased string members, for `in~`. */
   readonly folded: ReadonlySet<string>;
+  /** Number members: a numeric string of the event matches them in any spelling ("1.0", " 1"). */
+  readonly numbers: ReadonlySet<number>;
   readonly cidrs: CidrSet | undefined;
 }
 
 export function compileListItems(name: string, items: readonly (string | number | boolean | null)[]): CompiledList {
   const exact = new Set<unknown>();
   const folded = new Set<string>();
+  const numbers = new Set<number>();
   let cidrs: CidrSet | undefined;
   for (const item of items) {
     exact.add(item);
-    if (typeof item === "number") exact.add(String(item));
+    if (typeof item === "number") {
+      exact.add(String(item));
+      numbers.add(item);
+    }
     if (typeof item === "string") {
       folded.add(item.toLowerCase());
       const n = toNumber(item);
@@ -34,7 +40,7 @@ export function compileListItems(name: string, items: readonly (string | number 
       if (c !== undefined) (cidrs ??= new CidrSet()).add(c);
     }
   }
-  return { name, exact, folded, cidrs };
+  return { name, exact, folded, numbers, cidrs };
 }
 
 /**
@@ -122,9 +128,10 @@ export function compileCondition(e: A.Expr, env: CompileEnv): Predicate {
       return e.value === true ? TRUE : FALSE;
     case "call": {
       const v = compileValue(e, env);
-      if (v.constant) return v.value === true ? TRUE : FALSE;
+      const holdsTrue = (x: unknown) => x === true;
+      if (v.constant) return anyOf(v.value, holdsTrue) ? TRUE : FALSE;
       const get = v.get;
-      return (f) => get(f) === true;
+      return (f) => anyOf(get(f), holdsTrue);
     }
     case "duration":
     case "param":
@@ -188,7 +195,11 @@ function compileCompare(e: A.CompareExpr, env: CompileEnv): Predicate {
     if (op === "!=") return isPresent(a) && isPresent(b) && !anyOf(a, (x) => anyOf(b, (y) => scalarEquals(x, y, ci)));
     return anyOf(a, (x) => anyOf(b, (y) => scalarOrder(x, y, op)));
   };
-  if (l.constant && r.constant) return test(l.value, r.value) ? TRUE : FALSE;
+  if (l.constant && r.constant) {
+    // `$unset == null`: a null constant matches an explicit null, as `f == null` does.
+    if (op === "==" && !ci && (l.value === null || r.value === null)) return anyOf(l.value === null ? r.value : l.value, (x) => x === null) ? TRUE : FALSE;
+    return test(l.value, r.value) ? TRUE : FALSE;
+  }
   if (!l.constant && r.constant) return specialise(l.get, r.value, op, ci) ?? ((f) => test(l.get(f), r.value));
   if (l.constant && !r.constant) {
     const flipped = op === "<" ? ">" : op === ">" ? "<" : op === "<=" ? ">=" : op === ">=" ? "<=" : op;
@@ -202,7 +213,7 @@ function compileCompare(e: A.CompareExpr, env: CompileEnv): Predicate {
 /** Fast closures for the common `field OP constant` shapes. */
 function specialise(get: Getter, c: unknown, op: A.CompareOp, ci: boolean): Predicate | undefined {
   if (c === undefined) return FALSE;
-  if (op === "==" && c === null) return (f) => get(f) === null;
+  if (op === "==" && c === null) return (f) => anyOf(get(f), (x) => x === null);
   if (c === null) return FALSE;
   if (op === "==" && typeof c === "string" && !ci) {
     const num = toNumber(c);
@@ -219,8 +230,8 @@ function specialise(get: Getter, c: unknown, op: A.CompareOp, ci: boolean): Pred
     const lc = c.toLowerCase();
     return (f) => {
       const v = get(f);
-      if (typeof v === "string") return v.length === lc.length && v.toLowerCase() === lc;
-      return Array.isArray(v) && v.some((x) => typeof x === "string" && x.toLowerCase() === lc);
+      if (typeof v === "string") return v.toLowerCase() === lc;
+      return anyOf(v, (x) => scalarEquals(x, c, true));
     };
   }
   if (op === "==" && typeof c === "number") {
@@ -303,12 +314,18 @@ function compileIn(e: A.InExpr, env: CompileEnv): Predicate {
         )
       : env.lists.get(e.set.kind === "field" ? e.set.path : "");
   if (list === undefined) return FALSE;
-  const { exact, folded, cidrs } = list;
+  const { exact, folded, numbers, cidrs } = list;
   const ci = e.ci;
+  // Membership is `==` (`==~` for in~) against each item: `~` only folds text with text.
   const member = (x: unknown): boolean => {
     if (x === undefined || x === null) return false;
-    if (ci ? typeof x === "string" && folded.has(x.toLowerCase()) : exact.has(x)) return true;
-    return cidrs !== undefined && typeof x === "string" && cidrs.has(x);
+    if (typeof x !== "string") return exact.has(x);
+    if (ci ? folded.has(x.toLowerCase()) : exact.has(x)) return true;
+    if (numbers.size > 0) {
+      const n = toNumber(x);
+      if (!Number.isNaN(n) && numbers.has(n)) return true;
+    }
+    return cidrs !== undefined && cidrs.has(x);
   };
   const v = compileValue(e.left, env);
   const get = v.constant ? () => v.value : v.get;
