@@ -5,7 +5,7 @@ import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
 import { runMain } from "./commands/run.js";
 import { type Io, processIo } from "./io.js";
-import { DEFAULT_TOPOLOGY, type Topology } from "../connectors/nats/topology.js";
+import { DEFAULT_TOPOLOGY, type Topology, topologyForPrefix } from "../connectors/nats/topology.js";
 
 function parseYear(v: string): number {
   const n = Number(v);
@@ -13,21 +13,10 @@ function parseYear(v: string): number {
   return n;
 }
 
-/** Stream and subject names from the environment (VIGIL_STREAM_PREFIX isolates tests and tenants). */
+/** Stream and subject names from the environment (VIGIL_NATS_PREFIX isolates tests and tenants). */
 function topologyFromEnv(): Topology {
   const prefix = process.env.VIGIL_NATS_PREFIX;
-  if (prefix === undefined || prefix === "") return DEFAULT_TOPOLOGY;
-  const up = prefix.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
-  return {
-    ...DEFAULT_TOPOLOGY,
-    eventsStream: `${up}_EVENTS`,
-    eventsSubject: `${prefix}.events`,
-    alertsStream: `${up}_ALERTS`,
-    alertsSubject: `${prefix}.alerts`,
-    deadLetterStream: `${up}_DEADLETTER`,
-    deadLetterSubject: `${prefix}.deadletter`,
-    checkpointBucket: `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}_checkpoints`,
-  };
+  return prefix === undefined || prefix === "" ? DEFAULT_TOPOLOGY : topologyForPrefix(prefix);
 }
 
 function parseCount(v: string): number {

@@ -101,7 +101,7 @@ export async function runJetStream(o: RunnerOptions): Promise<RunnerStats> {
   let lastMessageAt = Date.now();
   while (!o.signal.aborted) {
     if (o.idleStopMs !== undefined && Date.now() - lastMessageAt >= o.idleStopMs) break;
-    const batch = await consumer.fetch({ max_messages: o.batchSize, expires: Math.min(1000, o.idleStopMs ?? 1000) });
+    const batch = await consumer.fetch({ max_messages: o.batchSize, expires: 1000 });
     const dead: DeadLetter[] = [];
     let got = 0;
     for await (const m of batch) {

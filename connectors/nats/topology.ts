@@ -33,6 +33,21 @@ export const DEFAULT_TOPOLOGY: Topology = {
   maxBytes: -1,
 };
 
+/** Every stream, subject and bucket under a prefix (`<prefix>.events.>`, `<PREFIX>_EVENTS`, …). */
+export function topologyForPrefix(prefix: string): Topology {
+  const up = prefix.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  return {
+    ...DEFAULT_TOPOLOGY,
+    eventsStream: `${up}_EVENTS`,
+    eventsSubject: `${prefix}.events`,
+    alertsStream: `${up}_ALERTS`,
+    alertsSubject: `${prefix}.alerts`,
+    deadLetterStream: `${up}_DEADLETTER`,
+    deadLetterSubject: `${prefix}.deadletter`,
+    checkpointBucket: `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}_checkpoints`,
+  };
+}
+
 const ns = (ms: number) => ms * 1_000_000;
 
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }): Promise<void> {

@@ -1,0 +1,149 @@
+/**
+ * `vigil run` on the real NATS JetStream server: the same alerts as `vigil replay`,
+ * malformed messages in the dead-letter stream, and a restart that continues from the
+ * checkpoint without losing or duplicating an alert.
+ */
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { topologyForPrefix, type Topology } from "../../connectors/nats/topology.js";
+import { main } from "../../cli/main.js";
+import type { Io } from "../../cli/io.js";
+import { natsUrl, uniqueName } from "../support/services.js";
+
+const SAMPLE = "examples/auth.log";
+
+function capture(): Io & { lines: string[]; errs: string[] } {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  return { lines, errs, out: (l) => lines.push(l), err: (l) => errs.push(l) };
+}
+
+interface AlertLine {
+  id: string;
+  rule: string;
+  keys: Record<string, unknown>;
+  count: number;
+  first_event_at: string;
+  last_event_at: string;
+  fired_at: string;
+  type?: string;
+}
+
+const essentials = (lines: string[]) =>
+  lines
+    .map((l) => JSON.parse(l) as AlertLine)
+    .filter((a) => a.type === undefined)
+    .map((a) => JSON.stringify([a.id, a.rule, a.keys, a.count, a.first_event_at, a.last_event_at, a.fired_at]))
+    .sort();
+
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const topologies: Topology[] = [];
+
+async function useTopology(): Promise<Topology> {
+  const prefix = uniqueName("vt");
+  process.env.VIGIL_NATS_PREFIX = prefix;
+  process.env.NATS_URL = natsUrl();
+  const t = topologyForPrefix(prefix);
+  topologies.push(t);
+  return t;
+}
+
+beforeAll(async () => {
+  nc = await connect({ servers: natsUrl() });
+  jsm = await jetstreamManager(nc);
+});
+
+afterAll(async () => {
+  for (const t of topologies) {
+    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream]) await jsm.streams.delete(s).catch(() => undefined);
+    await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
+  }
+  await nc.close();
+  delete process.env.VIGIL_NATS_PREFIX;
+  delete process.env.NATS_URL;
+});
+
+async function alertIdsInStream(t: Topology): Promise<string[]> {
+  const info = await jsm.streams.info(t.alertsStream);
+  const ids: string[] = [];
+  const js = jetstream(nc);
+  for (let seq = 1; seq <= info.state.last_seq; seq++) {
+    const m = await js.streams.get(t.alertsStream).then((s) => s.getMessage({ seq }));
+    if (m === null || m.header.get("Vigil-Update") === "suppressed") continue;
+    ids.push((m.json<AlertLine>()).id);
+  }
+  return ids;
+}
+
+describe("vigil run on JetStream", () => {
+  test("publish then run gives the same alerts as replay, and a second run adds none", async () => {
+    const t = await useTopology();
+    const pub = capture();
+    expect(await main(["publish", SAMPLE, "--year", "2024"], pub)).toBe(0);
+    const published = /published (\d+) events from 5000 lines/.exec(pub.errs.join("\n"))?.[1];
+    expect(Number(published)).toBeGreaterThan(5000);
+
+    const run = capture();
+    expect(await main(["run", "--stop-when-idle", "800"], run)).toBe(0);
+    delete process.env.NATS_URL;
+    const replay = capture();
+    expect(await main(["replay", SAMPLE, "--year", "2024"], replay)).toBe(0);
+    process.env.NATS_URL = natsUrl();
+
+    expect(essentials(run.lines).length).toBeGreaterThan(10);
+    expect(essentials(run.lines)).toEqual(essentials(replay.lines));
+    const ids = await alertIdsInStream(t);
+    expect(ids.sort()).toEqual(replay.lines.map((l) => (JSON.parse(l) as AlertLine).id).sort());
+
+    // Publishing the same file again stores nothing new (event ids are message ids), and a
+    // restarted run starts after its checkpoint: no alert twice.
+    const again = capture();
+    expect(await main(["publish", SAMPLE, "--year", "2024"], again)).toBe(0);
+    expect(again.errs.join("\n")).toContain(`(${published ?? "?"} already in the stream)`);
+    const rerun = capture();
+    expect(await main(["run", "--stop-when-idle", "500"], rerun)).toBe(0);
+    expect(essentials(rerun.lines)).toEqual([]);
+    expect((await alertIdsInStream(t)).length).toBe(ids.length);
+  });
+
+  test("malformed messages go to the dead-letter stream with their reason; good ones around them are processed", async () => {
+    const t = await useTopology();
+    const js = jetstream(nc);
+    const run0 = capture();
+    // provision the streams (a run on an empty stream stops when idle)
+    expect(await main(["run", "--stop-when-idle", "300"], run0)).toBe(0);
+    const good = (i: number) => JSON.stringify({ "@timestamp": new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), "event.id": `g${i}`, "event.category": "authentication", "event.outcome": "failure", "event.type": "start", "service.name": "sshd", "source.address": "192.0.2.77", "source.ip": "192.0.2.77" });
+    const subject = `${t.eventsSubject}.sshd.authentication`;
+    const future = JSON.stringify({ "@timestamp": new Date(Date.now() + 86_400_000).toISOString(), "event.id": "late" });
+    const bad: [string, string][] = [
+      ["{not json", "invalid_json"],
+      ["[1,2]", "not_an_object"],
+      ['{"message":"no time"}', "missing_timestamp"],
+      [future, "future_timestamp"],
+    ];
+    await js.publish(subject, good(1));
+    await js.publish(subject, good(2));
+    for (const [data] of bad) await js.publish(subject, data);
+    await js.publish(subject, `${good(3)}\n${good(4)}\n{broken`);
+    await js.publish(subject, good(5));
+    const run = capture();
+    expect(await main(["run", "--stop-when-idle", "800"], run)).toBe(0);
+    const alerts = essentials(run.lines).map((l) => JSON.parse(l) as unknown[]);
+    expect(alerts.map((a) => a[1])).toEqual(["ssh_bruteforce"]);
+    expect(alerts[0]?.[3]).toBe(5);
+
+    const info = await jsm.streams.info(t.deadLetterStream);
+    const reasons: string[] = [];
+    const stream = await js.streams.get(t.deadLetterStream);
+    for (let seq = 1; seq <= info.state.last_seq; seq++) {
+      const m = await stream.getMessage({ seq });
+      if (m === null) continue;
+      reasons.push(m.header.get("Vigil-Reason"));
+      expect(m.header.get("Vigil-Origin-Subject")).toBe(subject);
+    }
+    expect(reasons.sort()).toEqual(["future_timestamp", "invalid_json", "invalid_json", "missing_timestamp", "not_an_object"]);
+  });
+});
