@@ -42,7 +42,7 @@ let nc: NatsConnection;
 let jsm: JetStreamManager;
 const topologies: Topology[] = [];
 
-async function useTopology(): Promise<Topology> {
+function useTopology(): Topology {
   const prefix = uniqueName("vt");
   process.env.VIGIL_NATS_PREFIX = prefix;
   process.env.NATS_URL = natsUrl();
@@ -80,7 +80,7 @@ async function alertIdsInStream(t: Topology): Promise<string[]> {
 
 describe("vigil run on JetStream", () => {
   test("publish then run gives the same alerts as replay, and a second run adds none", async () => {
-    const t = await useTopology();
+    const t = useTopology();
     const pub = capture();
     expect(await main(["publish", SAMPLE, "--year", "2024"], pub)).toBe(0);
     const published = /published (\d+) events from 5000 lines/.exec(pub.errs.join("\n"))?.[1];
@@ -110,7 +110,7 @@ describe("vigil run on JetStream", () => {
   });
 
   test("malformed messages go to the dead-letter stream with their reason; good ones around them are processed", async () => {
-    const t = await useTopology();
+    const t = useTopology();
     const js = jetstream(nc);
     const run0 = capture();
     // provision the streams (a run on an empty stream stops when idle)
