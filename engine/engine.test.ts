@@ -196,3 +196,74 @@ describe("bounded state", () => {
     expect(engine.stats.rules.get("brute")?.evictedKeys).toBe(900);
   });
 });
+
+/** Reference for `distinct(u) >= N` and `sum|avg|min|max(n) OP X` windows: every event kept, recomputed. */
+function referenceAgg(
+  events: { ts: number; key?: string; v?: string | number }[],
+  agg: "distinct" | "sum" | "avg" | "min" | "max",
+  op: ">=" | ">" | "<" | "<=",
+  x: number,
+  d: number,
+): [string, number][] {
+  const since = new Map<string, { ts: number; v: string | number }[]>();
+  const out: [string, number][] = [];
+  for (const e of events) {
+    if (e.key === undefined || e.v === undefined) continue;
+    const list = [...(since.get(e.key) ?? []), { ts: e.ts, v: e.v }];
+    const newest = Math.max(...list.map((l) => l.ts));
+    const win = list.filter((l) => l.ts >= newest - d);
+    const nums = win.map((l) => Number(l.v));
+    const value =
+      agg === "distinct"
+        ? new Set(win.map((l) => l.v)).size
+        : agg === "sum"
+          ? nums.reduce((a, b) => a + b, 0)
+          : agg === "avg"
+            ? nums.reduce((a, b) => a + b, 0) / nums.length
+            : agg === "min"
+              ? Math.min(...nums)
+              : Math.max(...nums);
+    const hit = op === ">=" ? value >= x : op === ">" ? value > x : op === "<" ? value < x : value <= x;
+    if (hit) {
+      out.push([e.key, win.length]);
+      since.set(e.key, []);
+    } else since.set(e.key, list);
+  }
+  return out;
+}
+
+describe("property: distinct and value aggregations agree with the reference model", () => {
+  test.each(["distinct", "sum", "avg", "min", "max"] as const)("%s", (agg) => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 6_000 })),
+            key: fc.option(fc.constantFrom("a", "b"), { nil: undefined }),
+            v: fc.option(agg === "distinct" ? fc.constantFrom("u1", "u2", "u3", "u4") : fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+          }),
+          { maxLength: 80 },
+        ),
+        fc.constantFrom(">=", ">", "<", "<=") as fc.Arbitrary<">=" | ">" | "<" | "<=">,
+        fc.integer({ min: 1, max: 12 }),
+        fc.constantFrom(5_000, 20_000),
+        (evs, op0, x, d) => {
+          const op = agg === "distinct" ? (op0 === "<" || op0 === "<=" ? ">=" : op0) : op0;
+          let ts = 0;
+          const stream = evs.map((e) => ({ ts: (ts += e.dt), key: e.key, v: e.v }));
+          const field = agg === "distinct" ? "distinct(u)" : `${agg}(n)`;
+          const rule = `rule r { severity low when m == 1 ${field} ${op} ${x} within ${d}ms by k }`;
+          const got = run(
+            rule,
+            stream.map((e) => ({
+              t: e.ts,
+              f: { m: 1, ...(e.key === undefined ? {} : { k: e.key }), ...(e.v === undefined ? {} : agg === "distinct" ? { u: e.v } : { n: e.v }) },
+            })),
+          ).map((a) => [a.keys.k as string, a.count]);
+          expect(got).toEqual(referenceAgg(stream, agg, op, x, d));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
