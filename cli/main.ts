@@ -52,7 +52,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("parse and check a rule pack; print each problem as file:line:col with the line and a caret")
     .argument("[path...]", "rule files or directories (default: ./rules, else the shipped pack)")
     .option("-q, --quiet", "print only the problems")
-    .action((paths: string[], o: { quiet?: boolean }) => {
+    .option("--schema <file>", "field schema (one field path a line, or a JSON array): unknown fields are warned about")
+    .action((paths: string[], o: { quiet?: boolean; schema?: string }) => {
       code = runCheck(paths, o, io);
     });
 

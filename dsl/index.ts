@@ -26,4 +26,5 @@ export { type EventFields, fieldReader, getField, splitFieldPath } from "./field
 export { DEFAULT_SETTINGS, loadPack, parseListFile, type CompiledPack, type LoadOptions, type PackFile, type PackSettings } from "./pack.js";
 export { parseFile, type ParsedFile } from "./parser.js";
 export { formatSource, printDecl, printExpr, printFile } from "./printer.js";
+export { parseSchema } from "./check/schema.js";
 export { SourceFile, type Span } from "./source.js";

@@ -5,6 +5,7 @@ import { CheckContext, type Located } from "./check/context.js";
 import { checkMacroCycles, checkSettings, collectSymbols, reportDuplicates } from "./check/declarations.js";
 import { checkCondition } from "./check/expressions.js";
 import { checkModel, checkRule } from "./check/rules.js";
+import { checkFieldsAgainstSchema } from "./check/schema.js";
 import { compileListItems, type CompiledList, type CompileEnv } from "./compile/conditions.js";
 import { compileModel, compileRule, type CompiledModel, type CompiledRule } from "./compile/rules.js";
 import type { Diagnostic } from "./diagnostics.js";
@@ -39,6 +40,8 @@ export const DEFAULT_SETTINGS: PackSettings = {
 export interface LoadOptions {
   /** Parameter overrides (the platform policy): name → value, replacing the declared default. */
   readonly params?: Readonly<Record<string, string | number | boolean | null>>;
+  /** Known field paths: when given, a field outside it is a warning (W_UNKNOWN_FIELD). */
+  readonly schema?: ReadonlySet<string>;
   /** Reads a list file; by default from disk, relative to the rule file. */
   readonly readText?: (path: string) => string;
 }
@@ -75,6 +78,10 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   }
   for (const m of symbols.macros.values()) if (!ctx.broken.has(m.decl)) checkCondition(ctx, m, m.decl.expr);
   for (const m of symbols.models.values()) checkModel(ctx, m);
+  if (opts.schema !== undefined) {
+    for (const m of symbols.macros.values()) checkFieldsAgainstSchema(ctx, m, opts.schema, new Set());
+    for (const m of symbols.models.values()) checkFieldsAgainstSchema(ctx, m, opts.schema, new Set());
+  }
 
   const lists = new Map<string, CompiledList>();
   for (const [name, at] of symbols.lists) {
@@ -92,6 +99,10 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   };
   for (const at of symbols.rules.values()) {
     checkRule(ctx, at);
+    if (opts.schema !== undefined) {
+      const steps = new Set(at.decl.clauses.flatMap((c) => (c.kind === "sequence" ? c.steps.map((s) => s.name.name) : [])));
+      checkFieldsAgainstSchema(ctx, at, opts.schema, steps);
+    }
     const used = usedDecls(at.decl, symbols);
     const brokenDep = used.find((u) => ctx.broken.has(u.decl));
     if (brokenDep !== undefined && !ctx.broken.has(at.decl)) {

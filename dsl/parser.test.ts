@@ -171,3 +171,13 @@ test("a rule's version ignores layout and comments, and follows its meaning", ()
   expect(a.rules[0]?.fingerprint).toBe(b.rules[0]?.fingerprint);
   expect(a.rules[0]?.fingerprint).not.toBe(c.rules[0]?.fingerprint); // the macro it uses changed
 });
+
+test("with a field schema, unknown fields are warnings with the closest known field; the rule still loads", () => {
+  const schema = new Set(["source.ip", "event.outcome", "user.name"]);
+  const text = `macro fail = event.outcome == "failure"\nlist admins = ["root"]\nrule r { severity low when fail and soruce.ip == "x" and user.name in admins
+  sequence by source.ip within 1m { a: fail  b: user.name == a.user.name } }`;
+  const pack = loadPack([{ path: "t.vigil", text }], { schema });
+  expect(pack.diagnostics.map((d) => [d.code, d.severity, d.message])).toEqual([["W_UNKNOWN_FIELD", "warning", "unknown field 'soruce.ip' (did you mean source.ip?): the configured schema does not have it"]]);
+  expect(pack.rules).toHaveLength(1);
+  expect(loadPack([{ path: "t.vigil", text }]).diagnostics).toEqual([]);
+});

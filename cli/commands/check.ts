@@ -1,9 +1,12 @@
-import { formatDiagnostic, loadPack } from "../../dsl/index.js";
+import { readFileSync } from "node:fs";
+import { formatDiagnostic, loadPack, parseSchema } from "../../dsl/index.js";
 import { collectPackFiles, defaultRulesPath } from "../pack-files.js";
 import type { Io } from "../io.js";
 
 export interface CheckOptions {
   readonly quiet?: boolean;
+  /** A field schema file (one path a line, or a JSON array): unknown fields become warnings. */
+  readonly schema?: string;
 }
 
 /** `vigil check [PATH...]`: parse and check a pack; every problem as file:line:col with a caret. */
@@ -13,7 +16,7 @@ export function runCheck(paths: readonly string[], opts: CheckOptions, io: Io): 
     io.err(`no .vigil files under ${paths.join(" ")}`);
     return 1;
   }
-  const pack = loadPack(files);
+  const pack = loadPack(files, opts.schema === undefined ? {} : { schema: parseSchema(readFileSync(opts.schema, "utf8")) });
   for (const d of pack.diagnostics) io.err(formatDiagnostic(d));
   const errors = pack.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = pack.diagnostics.length - errors;
