@@ -240,7 +240,7 @@ describe("property: distinct and value aggregations agree with the reference mod
           fc.record({
             dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 6_000 })),
             key: fc.option(fc.constantFrom("a", "b"), { nil: undefined }),
-            v: fc.option(agg === "distinct" ? fc.constantFrom("u1", "u2", "u3", "u4") : fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+            v: fc.option(agg === "distinct" ? (fc.constantFrom("u1", "u2", "u3", "u4") as fc.Arbitrary<string | number>) : (fc.integer({ min: 0, max: 9 }) as fc.Arbitrary<string | number>), { nil: undefined }),
           }),
           { maxLength: 80 },
         ),
