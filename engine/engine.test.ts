@@ -244,7 +244,7 @@ describe("property: distinct and value aggregations agree with the reference mod
           }),
           { maxLength: 80 },
         ),
-        fc.constantFrom(">=", ">", "<", "<=") as fc.Arbitrary<">=" | ">" | "<" | "<=">,
+        fc.constantFrom<">=" | ">" | "<" | "<=">(">=", ">", "<", "<="),
         fc.integer({ min: 1, max: 12 }),
         fc.constantFrom(5_000, 20_000),
         (evs, op0, x, d) => {
