@@ -118,7 +118,17 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
 
   diagnostics.push(...ctx.diagnostics);
   diagnostics.sort((a, b) => (a.file === b.file ? a.span.start - b.span.start : a.file < b.file ? -1 : 1));
-  const broken = [...ctx.broken].filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings").map((d) => d.name.name);
+  // Names of broken declarations; a broken duplicate of a rule that loaded is reported by its
+  // diagnostic only, so that a loaded rule's name never reads as broken.
+  const loaded = new Set(rules.map((r) => r.name));
+  const broken = [
+    ...new Set(
+      [...ctx.broken]
+        .filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings")
+        .map((d) => d.name.name)
+        .filter((n) => !loaded.has(n)),
+    ),
+  ];
   return { rules, lists, models, settings, diagnostics, broken };
 }
 
