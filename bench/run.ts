@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- SUITE... ] [--lines N] [--skip-fail2ban]`: runs the benchmarks and prints
- * a table per suite. Suites: replay. Numbers are ratios against a baseline measured in the
- * same run.
+ * a table per suite. Suites: replay, language (`--lang-events N`, `--lang-rules N`). Numbers
+ * are ratios against a baseline measured in the same run.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchEngine } from "./engine.js";
+import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -14,7 +16,13 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && (args[i - 1] ?? "").startsWith("--lines")));
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules"];
+const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
 if (all || suites.includes("replay")) await benchReplay(root, { lines: value("--lines", 1_000_000), skipFail2ban: flag("--skip-fail2ban") });
+if (all || suites.includes("language")) {
+  const ok = await benchLanguage({ events: value("--lang-events", 200_000), rules: value("--lang-rules", 1_000) });
+  if (!ok) process.exitCode = 1;
+}
+if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });

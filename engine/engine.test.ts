@@ -267,3 +267,13 @@ describe("property: distinct and value aggregations agree with the reference mod
     );
   });
 });
+
+test("suppress without keys on a rule without correlation is one rule-wide period", () => {
+  const a = run(`rule r { severity low when x == 1 suppress 1m }`, [0, 1000, 2000, 61_000].map((t) => ({ t, f: { x: 1 } })));
+  expect(a.map((x) => x.suppressed)).toEqual([2, 0]);
+});
+
+test("a missing suppress-by field never joins: such firings are not suppressed", () => {
+  const a = run(`rule r { severity low when x == 1 suppress 1m by ip }`, [0, 1000, 2000].map((t) => ({ t, f: { x: 1 } })));
+  expect(a).toHaveLength(3);
+});

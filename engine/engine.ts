@@ -418,11 +418,14 @@ export class Engine {
     if (f.extraKeys !== undefined) Object.assign(keys, f.extraKeys);
     const sup = rule.suppress;
     let supKey = "";
+    let missingKey = false;
     if (sup !== undefined) {
       const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
-      // A missing suppression key never joins: such a firing is not suppressed.
-      supKey = supValues.some((v) => v === undefined || v === null || v === "") ? "" : supValues.map(keyText).join(KEY_SEP);
-      const current = supKey === "" ? undefined : rt.suppression.get(supKey);
+      // A missing suppression key never joins: such a firing is not suppressed. (No keys at
+      // all is one rule-wide key.)
+      missingKey = supValues.some((v) => v === undefined || v === null || v === "");
+      supKey = supValues.map(keyText).join(KEY_SEP);
+      const current = missingKey ? undefined : rt.suppression.get(supKey);
       if (current !== undefined && f.at < current.until) {
         current.alert.suppressed++;
         rt.stats.suppressed++;
@@ -457,7 +460,7 @@ export class Engine {
       suppressed: 0,
       actions: planActions(rule, ev),
     };
-    if (sup !== undefined && supKey !== "") {
+    if (sup !== undefined && !missingKey) {
       rt.suppression.set(supKey, { until: f.at + sup.ms, alert });
       rt.suppressionExpiry.push({ key: supKey, t: f.at + sup.ms });
     }
