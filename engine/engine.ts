@@ -413,9 +413,6 @@ export class Engine {
   private fire(rt: RuleRuntime, f: Firing, wall: number): void {
     const rule = rt.rule;
     const { trigger: ev, keyValues, entries, value } = f;
-    const keys: Record<string, unknown> = {};
-    f.keyPaths.forEach((k, i) => (keys[k.path] = keyValues[i]));
-    if (f.extraKeys !== undefined) Object.assign(keys, f.extraKeys);
     const sup = rule.suppress;
     let supKey = "";
     let missingKey = false;
@@ -433,6 +430,9 @@ export class Engine {
         return;
       }
     }
+    const keys: Record<string, unknown> = {};
+    f.keyPaths.forEach((k, i) => (keys[k.path] = keyValues[i]));
+    if (f.extraKeys !== undefined) Object.assign(keys, f.extraKeys);
     const first = entries[0] as WindowEntry;
     const last = entries[entries.length - 1] as WindowEntry;
     const cap = this.settings.evidenceCap;

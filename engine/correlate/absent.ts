@@ -32,6 +32,8 @@ export class AbsentCorrelator implements Correlator {
       if (seen === undefined) {
         if (this.keys.size >= this.maxKeys) this.evictOne();
         this.keys.set(key, { values, last: ev });
+        // One timer per key: when it comes due after the key was seen again, it is re-armed.
+        this.deadlines.push(ev.ts + this.corr.forMs, key);
       } else if (ev.ts > seen.last.ts || (ev.ts === seen.last.ts && ev.seq > seen.last.seq)) {
         if (ev.ts - seen.last.ts > this.corr.forMs) {
           // The key came back after a silence longer than D that the watermark had not yet
@@ -40,8 +42,7 @@ export class AbsentCorrelator implements Correlator {
           seen.last = ev;
           this.fire({ at: quiet.ts + this.corr.forMs, trigger: quiet, keyValues: values, keyPaths: this.corr.by, entries: [entryOf(quiet)] });
         } else seen.last = ev;
-      } else continue;
-      this.deadlines.push(ev.ts + this.corr.forMs, key);
+      }
     }
   }
 
@@ -51,7 +52,12 @@ export class AbsentCorrelator implements Correlator {
       const due = this.deadlines.pop();
       if (due === undefined) break;
       const seen = this.keys.get(due.key);
-      if (seen === undefined || seen.last.ts + this.corr.forMs !== due.time) continue; // seen again since
+      if (seen === undefined) continue;
+      const deadline = seen.last.ts + this.corr.forMs;
+      if (deadline !== due.time) {
+        this.deadlines.push(deadline, due.key); // seen again since: re-arm
+        continue;
+      }
       this.keys.delete(due.key);
       this.fire({ at: due.time, trigger: seen.last, keyValues: seen.values, keyPaths: this.corr.by, entries: [entryOf(seen.last)] });
     }
@@ -59,9 +65,7 @@ export class AbsentCorrelator implements Correlator {
 
   private evictOne(): void {
     for (let d = this.deadlines.pop(); d !== undefined; d = this.deadlines.pop()) {
-      const seen = this.keys.get(d.key);
-      if (seen !== undefined && seen.last.ts + this.corr.forMs === d.time) {
-        this.keys.delete(d.key);
+      if (this.keys.delete(d.key)) {
         this.onEvict();
         return;
       }

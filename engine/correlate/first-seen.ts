@@ -36,10 +36,7 @@ export class FirstSeenCorrelator implements Correlator {
       const key = `${keyString(keyValues)}${KEY_SEP}${KEY_SEP}${valueKey}`;
       const last = this.seen.get(key);
       if (last !== undefined) {
-        if (ev.ts > last) {
-          this.seen.set(key, ev.ts);
-          this.expiry.push(ev.ts + this.ttlMs, key);
-        }
+        if (ev.ts > last) this.seen.set(key, ev.ts); // its expiry entry is re-armed when it comes due
         continue;
       }
       if (this.seen.size >= this.maxKeys) this.evictOne();
@@ -57,15 +54,15 @@ export class FirstSeenCorrelator implements Correlator {
       const due = this.expiry.pop();
       if (due === undefined) break;
       const last = this.seen.get(due.key);
-      if (last !== undefined && last + this.ttlMs === due.time) this.seen.delete(due.key);
+      if (last === undefined) continue;
+      if (last + this.ttlMs === due.time) this.seen.delete(due.key);
+      else this.expiry.push(last + this.ttlMs, due.key);
     }
   }
 
   private evictOne(): void {
     for (let d = this.expiry.pop(); d !== undefined; d = this.expiry.pop()) {
-      const last = this.seen.get(d.key);
-      if (last !== undefined && last + this.ttlMs === d.time) {
-        this.seen.delete(d.key);
+      if (this.seen.delete(d.key)) {
         this.onEvict();
         return;
       }
