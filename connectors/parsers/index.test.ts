@@ -173,3 +173,18 @@ describe("decode never throws", () => {
     },
   );
 });
+
+describe("the event time the decoder hands over", () => {
+  it("equals the @timestamp it wrote (syslog, RFC 3339 syslog, JSON)", () => {
+    const d = createDecoder("auto", { source: "x.log", year: 2024, tz: "Europe/Berlin" });
+    for (const line of [
+      "Mar  3 06:25:18 web01 sshd[24664]: Connection closed by 192.0.2.9 [preauth]",
+      "2024-03-01T10:00:00.123456+01:00 web01 sshd[1]: Invalid user bob from 198.51.100.2 port 4",
+      '{"@timestamp":"2024-05-01T00:00:00.5Z","message":"x"}',
+    ]) {
+      const r = d.decode(line, 1);
+      if (!r.ok) throw new Error(r.message);
+      expect(r.ts).toBe(parseEventTime(r.events[0]?.["@timestamp"]));
+    }
+  });
+});

@@ -70,7 +70,7 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Line
     if (!r.ok) return r;
     if (r.id === undefined) r.fields["event.id"] = formatEventId(base, lineNo, 1, fnv1a32Hex(line));
     else if (typeof getField(r.fields, "event.id") !== "string") r.fields["event.id"] = r.id;
-    return { ok: true, events: [r.fields] };
+    return { ok: true, events: [r.fields], ts: r.ts };
   }
 
   function decodeSyslog(line: string, lineNo: number, rec: SyslogRecord): ParseResult {
@@ -123,10 +123,10 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Line
       ev["log.syslog.severity.code"] = rec.priority & 7;
     }
     if (isSshd) sshd.enrich(ev, message, rec.host, rec.pid, rec.subsystem !== undefined && rec.subsystem.startsWith("pam_"));
-    if (repeat === 1) return { ok: true, events: [ev] };
+    if (repeat === 1) return { ok: true, events: [ev], ts: rec.ts };
     const events: EventFields[] = [ev];
     for (let k = 2; k <= repeat; k++) events.push({ ...ev, "event.id": formatEventId(base, lineNo, k, hash) });
-    return { ok: true, events };
+    return { ok: true, events, ts: rec.ts };
   }
 
   function decodeLine(raw: string, lineNo: number): ParseResult {

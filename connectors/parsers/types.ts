@@ -36,6 +36,8 @@ export interface ParseSuccess {
   readonly ok: true;
   /** One line may yield several events (`message repeated N times`). */
   readonly events: EventFields[];
+  /** The events' time (epoch ms) when the decoder computed it: `@timestamp` need not be re-parsed. */
+  readonly ts?: number;
 }
 
 export type ParseResult = ParseSuccess | ParseFailure;

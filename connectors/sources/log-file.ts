@@ -51,7 +51,7 @@ export async function readLogEvents(
       return;
     }
     for (const fields of r.events) {
-      const ts = parseEventTime(getField(fields, "@timestamp"));
+      const ts = r.ts ?? parseEventTime(getField(fields, "@timestamp"));
       if (ts === undefined) {
         fail(lineNo, "bad_timestamp", "the event has no usable @timestamp (RFC 3339 or epoch milliseconds)");
         continue;
