@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type * as A from "./ast.js";
 import { CheckContext, type Located } from "./check/context.js";
-import { checkMacroCycles, checkSettings, collectSymbols, reportDuplicates } from "./check/declarations.js";
+import { checkMacroCycles, checkSettings, collectSymbols, reportDuplicates, validZone } from "./check/declarations.js";
 import { checkCondition } from "./check/expressions.js";
 import { checkModel, checkRule } from "./check/rules.js";
 import { checkFieldsAgainstSchema } from "./check/schema.js";
@@ -246,15 +246,6 @@ function usedDecls(rule: A.RuleDecl, symbols: CheckContext["symbols"]): Located[
     else if (c.kind === "then") for (const a of c.actions) a.args.forEach((x) => visitExpr(x.value));
   }
   return [...out.values()];
-}
-
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function resolveSettings(decls: readonly A.SettingsDecl[]): PackSettings {

@@ -99,7 +99,8 @@ export const SETTINGS: Readonly<Record<string, "duration" | "number" | "string">
   evidence_cap: "number",
 };
 
-function validZone(zone: string): boolean {
+/** Whether an IANA time zone name is known to this runtime. */
+export function validZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return true;
