@@ -69,7 +69,10 @@ export function fieldReader(path: string): (fields: EventFields) => unknown {
   const segs = splitFieldPath(path);
   const flatKey = segs.join(".");
   if (segs.length === 1) return (f) => own(f, flatKey);
-  const joined = segs.map((_, from) => segs.slice(from).map((__, k) => segs.slice(from, from + k + 1).join(".")));
+  // Built on first use: most readers only ever see flat keys or plain nesting.
+  let table: string[][] | undefined;
+  const nested = (f: EventFields): unknown =>
+    getNested(f, (table ??= segs.map((_, from) => segs.slice(from).map((__, k) => segs.slice(from, from + k + 1).join(".")))), 0);
   if (segs.length === 2) {
     const [a, b] = segs as [string, string];
     return (f) => {
@@ -81,12 +84,12 @@ export function fieldReader(path: string): (fields: EventFields) => unknown {
         const v = own(o as Record<string, unknown>, b);
         if (v !== undefined) return v;
       }
-      return getNested(f, joined, 0);
+      return nested(f);
     };
   }
   return (f) => {
     const flat = f[flatKey];
     if (flat !== undefined && typeof flat !== "function") return flat;
-    return getNested(f, joined, 0);
+    return nested(f);
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { declsArb, exprArb, stripSpans } from "./ast-arbitraries.js";
 import type * as A from "./ast.js";
 import { createLexer } from "./lexer.js";
+import { loadPack } from "./pack.js";
 import { parseFile } from "./parser.js";
 import { formatSource, printExpr, printFile, printNumber, printString } from "./printer.js";
 import { SourceFile } from "./source.js";
@@ -373,5 +374,19 @@ describe("formatSource", () => {
   test("reports whether the text changes", () => {
     expect(formatSource(new SourceFile("t.vigil", "macro m = a==1"))).toEqual({ ok: true, text: "macro m = a == 1\n", changed: true });
     expect(formatSource(new SourceFile("t.vigil", "macro m = a == 1\n"))).toEqual({ ok: true, text: "macro m = a == 1\n", changed: false });
+  });
+});
+
+describe("the design sketch's example pack", () => {
+  test("checks clean and formats stably: formatting twice changes nothing", () => {
+    const path = "test/fixtures/example/example.vigil";
+    const text = readFileSync(path, "utf8");
+    expect(loadPack([{ path, text }]).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const once = formatSource(new SourceFile(path, text));
+    if (!once.ok) throw new Error(once.diagnostics.map((d) => d.message).join("; "));
+    const twice = formatSource(new SourceFile(path, once.text));
+    if (!twice.ok) throw new Error(twice.diagnostics.map((d) => d.message).join("; "));
+    expect(twice.text).toBe(once.text);
+    expect(twice.changed).toBe(false);
   });
 });

@@ -6,7 +6,8 @@ import { fieldReader } from "../fields.js";
 import type { SourceFile } from "../source.js";
 import { printDecl } from "../printer.js";
 import { keyText } from "./values.js";
-import { compileCondition, compileValue, type CompileEnv, type Getter, type Predicate, type StepSlot } from "./conditions.js";
+import { compileMatch, compilePredicate } from "./codegen.js";
+import { compileValue, type CompileEnv, type Getter, type Predicate, type StepSlot } from "./conditions.js";
 
 /** A by-key or aggregated field: its path (for alerts) and its reader. */
 export interface KeySpec {
@@ -191,14 +192,13 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
       }
     }
   }
-  const whenPred = when === undefined ? () => correlation?.kind === "sequence" : compileCondition(when, env);
-  const exceptPreds = excepts.map((e) => compileCondition(e, env));
-  let match: Predicate = whenPred;
-  if (exceptPreds.length === 1) {
-    const x = exceptPreds[0] as Predicate;
-    match = (f) => whenPred(f) && !x(f);
-  } else if (exceptPreds.length > 1) {
-    match = (f) => whenPred(f) && !exceptPreds.some((x) => x(f));
+  // `when` and not any `except`, as one generated function.
+  let match: Predicate;
+  if (when !== undefined) match = compileMatch(when, excepts, env);
+  else {
+    const whenPred = () => correlation?.kind === "sequence";
+    const exceptPreds = excepts.map((e) => compilePredicate(e, env));
+    match = exceptPreds.length === 0 ? whenPred : (f) => whenPred() && !exceptPreds.some((x) => x(f));
   }
   const pos = source.position(rule.span.start);
   const str = (k: A.MetaKey) => {
@@ -248,13 +248,13 @@ function compileSequence(c: A.SequenceClause, env: CompileEnv, slot: StepSlot, c
     const stepEnv: CompileEnv = { ...env, steps: { index: new Map(index), slot } };
     index.set(s.name.name, i);
     const n = s.repeat === undefined ? 1 : Number(constOf(s.repeat.value)) + (s.repeat.op === ">" ? 1 : 0);
-    return { name: s.name.name, match: compileCondition(s.expr, stepEnv), repeat: n, by: (s.by.length > 0 ? s.by : c.by).map(key) };
+    return { name: s.name.name, match: compilePredicate(s.expr, stepEnv), repeat: n, by: (s.by.length > 0 ? s.by : c.by).map(key) };
   });
   return {
     kind: "sequence",
     windowMs: c.within.ms,
     steps,
-    until: c.until === undefined ? undefined : compileCondition(c.until, env),
+    until: c.until === undefined ? undefined : compilePredicate(c.until, env),
     by: c.by.length > 0 ? c.by.map(key) : (steps[0]?.by ?? []),
     slot,
   };
