@@ -277,3 +277,20 @@ test("a missing suppress-by field never joins: such firings are not suppressed",
   const a = run(`rule r { severity low when x == 1 suppress 1m by ip }`, [0, 1000, 2000].map((t) => ({ t, f: { x: 1 } })));
   expect(a).toHaveLength(3);
 });
+
+test("rules pinned by event.dataset or event.type are dispatched on that field, arrays included", () => {
+  const a = run(
+    `rule d { severity low when event.dataset == "heartbeat" and up == 0 }
+rule t { severity low when event.type in ["denied", "deletion"] }`,
+    [
+      { t: 0, f: { "event.dataset": "heartbeat", up: 0 } },
+      { t: 1, f: { "event.dataset": "web", up: 0 } },
+      { t: 2, f: { "event.type": ["info", "denied"] } },
+      { t: 3, f: { "event.type": "allowed" } },
+    ],
+  );
+  expect(a.map((x) => [x.rule, x.evidence.event_ids[0]])).toEqual([
+    ["d", "e0"],
+    ["t", "e2"],
+  ]);
+});

@@ -1,7 +1,7 @@
 import type { CompiledPack, CompiledRule, CompiledThreshold, KeySpec, PackSettings } from "../dsl/index.js";
 import { fieldReader, keyText } from "../dsl/index.js";
 import { type Alert, alertId, type PlannedAction } from "./alert.js";
-import type { EngineEvent } from "./event.js";
+import type { EngineEvent, EventFields } from "./event.js";
 import { AbsentCorrelator } from "./correlate/absent.js";
 import { FirstSeenCorrelator } from "./correlate/first-seen.js";
 import { SequenceCorrelator } from "./correlate/sequence.js";
@@ -88,10 +88,11 @@ export class Engine {
   private readonly now: () => number;
   private settings: PackSettings;
   private unpinned: RuleRuntime[] = [];
-  private byCategory = new Map<string, RuleRuntime[]>();
+  private dispatchFields = new Map<string, { readonly read: (f: EventFields) => unknown; readonly byValue: Map<string, RuleRuntime[]> }>();
+  /** Rules indexed by the value of their dispatch field, per field. */
+  private dispatch: { readonly read: (f: EventFields) => unknown; readonly byValue: Map<string, RuleRuntime[]> }[] = [];
   /** All rule runtimes, in pack order. */
   private all: RuleRuntime[] = [];
-  private readonly readCategory = fieldReader("event.category");
   private maxTs = -Infinity;
   /** Rules whose correlations have timers or expiry to advance as time moves. */
   private timed: Correlator[] = [];
@@ -112,7 +113,8 @@ export class Engine {
   private install(pack: CompiledPack): void {
     this.settings = { ...pack.settings, ...this.opts.settings };
     this.unpinned = [];
-    this.byCategory = new Map();
+    this.dispatch = [];
+    this.dispatchFields = new Map();
     this.all = [];
     this.timed = [];
     this.unsupported = [];
@@ -139,13 +141,21 @@ export class Engine {
       (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt);
       if (rt.correlator !== undefined) this.timed.push(rt.correlator);
       this.all.push(rt);
-      if (rule.categories === undefined) this.unpinned.push(rt);
-      else
-        for (const c of rule.categories) {
-          const list = this.byCategory.get(c) ?? [];
-          list.push(rt);
-          this.byCategory.set(c, list);
+      if (rule.dispatch === undefined) this.unpinned.push(rt);
+      else {
+        const field = rule.dispatch.field;
+        let index = this.dispatchFields.get(field);
+        if (index === undefined) {
+          index = { read: fieldReader(field), byValue: new Map() };
+          this.dispatchFields.set(field, index);
+          this.dispatch.push(index);
         }
+        for (const v of rule.dispatch.values) {
+          const list = index.byValue.get(v) ?? [];
+          list.push(rt);
+          index.byValue.set(v, list);
+        }
+      }
     }
   }
 
@@ -296,20 +306,22 @@ export class Engine {
     }
 
     for (const rt of this.unpinned) this.evaluate(rt, ev, wall);
-    const cat = this.readCategory(ev.fields);
-    if (typeof cat === "string") {
-      const rules = this.byCategory.get(cat);
-      if (rules !== undefined) for (const rt of rules) this.evaluate(rt, ev, wall);
-    } else if (Array.isArray(cat)) {
-      const seen = new Set<RuleRuntime>();
-      for (const c of cat) {
-        const rules = typeof c === "string" ? this.byCategory.get(c) : undefined;
-        if (rules !== undefined)
-          for (const rt of rules)
-            if (!seen.has(rt)) {
-              seen.add(rt);
-              this.evaluate(rt, ev, wall);
-            }
+    for (const index of this.dispatch) {
+      const v = index.read(ev.fields);
+      if (typeof v === "string") {
+        const rules = index.byValue.get(v);
+        if (rules !== undefined) for (const rt of rules) this.evaluate(rt, ev, wall);
+      } else if (Array.isArray(v)) {
+        const seen = new Set<RuleRuntime>();
+        for (const c of v) {
+          const rules = typeof c === "string" ? index.byValue.get(c) : undefined;
+          if (rules !== undefined)
+            for (const rt of rules)
+              if (!seen.has(rt)) {
+                seen.add(rt);
+                this.evaluate(rt, ev, wall);
+              }
+        }
       }
     }
     return { accepted: true, late };

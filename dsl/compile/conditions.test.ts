@@ -116,6 +116,12 @@ rule b { severity low when event.category in ["network", "web"] }
 rule c { severity low when auth or z == 1 }`,
       },
     ]);
-    expect(pack.rules.map((r) => r.categories)).toEqual([["authentication"], ["network", "web"], undefined]);
+    expect(pack.rules.map((r) => r.dispatch)).toEqual([
+      { field: "event.category", values: ["authentication"] },
+      { field: "event.category", values: ["network", "web"] },
+      undefined,
+    ]);
+    const byDataset = loadPack([{ path: "t.vigil", text: 'rule d { severity low when event.dataset == "heartbeat" and x == 1 }' }]);
+    expect(byDataset.rules[0]?.dispatch).toEqual({ field: "event.dataset", values: ["heartbeat"] });
   });
 });

@@ -109,12 +109,17 @@ export interface CompiledRule {
   readonly suppress: { readonly ms: number; readonly by: readonly KeySpec[] } | undefined;
   readonly actions: readonly CompiledAction[];
   /**
-   * Values of `event.category` the rule can only match (from a top-level conjunct of its
-   * `when`); undefined when the rule may match any category. Lets the engine send each
-   * event only to the rules that can match it.
+   * The values of one dispatch field (`event.category`, else `event.dataset`, else
+   * `event.type`) that the rule can only match, from a top-level conjunct of its `when`;
+   * undefined when it may match any event. Lets the engine send each event only to the rules
+   * that can match it.
    */
-  readonly categories: readonly string[] | undefined;
+  readonly dispatch: { readonly field: DispatchField; readonly values: readonly string[] } | undefined;
 }
+
+/** The fields rules are indexed by, in order of preference. */
+export const DISPATCH_FIELDS = ["event.category", "event.dataset", "event.type"] as const;
+export type DispatchField = (typeof DISPATCH_FIELDS)[number];
 
 const key = (f: A.FieldExpr): KeySpec => ({ path: f.path, read: fieldReader(f.path) });
 
@@ -230,7 +235,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     suppress,
     actions,
     // A sequence's `until` must see every event, whatever its category: such rules are not pinned.
-    categories: when === undefined || correlation?.kind === "sequence" ? undefined : pinnedValues(when, env, "event.category"),
+    dispatch: when === undefined || correlation?.kind === "sequence" ? undefined : dispatchOf(when, env),
   };
 }
 
@@ -292,6 +297,14 @@ function compileAction(a: A.ActionCall, env: CompileEnv): CompiledAction {
     if (!args.has(p.name) && p.default !== undefined) args.set(p.name, { constant: true, value: p.default });
   }
   return { name: a.name.name, mode: a.mode ?? "enforce", args };
+}
+
+function dispatchOf(when: A.Expr, env: CompileEnv): CompiledRule["dispatch"] {
+  for (const field of DISPATCH_FIELDS) {
+    const values = pinnedValues(when, env, field);
+    if (values !== undefined) return { field, values };
+  }
+  return undefined;
 }
 
 /** Values a field is pinned to by the top-level conjuncts of a condition (macros expanded). */
