@@ -37,6 +37,7 @@ import { fileURLToPath } from "node:url";
 import { loadPack, type CompiledPack, type CompiledRule } from "../dsl/index.js";
 import { Engine, type EngineEvent } from "../engine/index.js";
 import { fmtRate, fmtRatio, printTable } from "./table.js";
+import { rng } from "./rng.js";
 
 export interface EngineBenchOptions {
   /** Generated events (default 1,000,000). */
@@ -504,17 +505,6 @@ export function whenOnly(text: string): string {
 // ---------------------------------------------------------------------------------------
 // Deterministic generation
 
-/** mulberry32: a small seeded PRNG, so every run sees the same events. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COUNTRIES = [
   "US",

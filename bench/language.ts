@@ -22,6 +22,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { loadPack, parseFile, SourceFile, type EventFields, type PackFile } from "../dsl/index.js";
 import { fmtRate, fmtRatio, printTable } from "./table.js";
+import { rng } from "./rng.js";
 
 export interface LanguageOptions {
   /** Generated events for the evaluation table. */
@@ -37,17 +38,6 @@ const JRE_CHUNK = 500;
 // ---------------------------------------------------------------------------------------
 // Deterministic generation
 
-/** mulberry32: a small seeded PRNG, so every run sees the same pack and events. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rand {
   (): number;

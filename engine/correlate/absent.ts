@@ -3,6 +3,7 @@ import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
+import { evictEarliest } from "./types.js";
 
 interface Seen {
   readonly values: readonly unknown[];
@@ -64,12 +65,7 @@ export class AbsentCorrelator implements Correlator {
   }
 
   private evictOne(): void {
-    for (let d = this.deadlines.pop(); d !== undefined; d = this.deadlines.pop()) {
-      if (this.keys.delete(d.key)) {
-        this.onEvict();
-        return;
-      }
-    }
+    evictEarliest(this.deadlines, this.keys, this.onEvict);
   }
 
   liveKeys(): number {

@@ -3,6 +3,7 @@ import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, keyString } from "./types.js";
+import { evictEarliest } from "./types.js";
 
 /**
  * `first seen f[, f] [by keys] [learning D]`: fires the first time a value (tuple) is seen for
@@ -61,12 +62,7 @@ export class FirstSeenCorrelator implements Correlator {
   }
 
   private evictOne(): void {
-    for (let d = this.expiry.pop(); d !== undefined; d = this.expiry.pop()) {
-      if (this.seen.delete(d.key)) {
-        this.onEvict();
-        return;
-      }
-    }
+    evictEarliest(this.expiry, this.seen, this.onEvict);
   }
 
   liveKeys(): number {

@@ -3,6 +3,7 @@ import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
+import { evictEarliest } from "./types.js";
 
 /** A partial match: the events bound so far, in order. */
 interface Partial {
@@ -115,12 +116,7 @@ export class SequenceCorrelator implements Correlator {
   }
 
   private evictOne(): void {
-    for (let d = this.expiry.pop(); d !== undefined; d = this.expiry.pop()) {
-      if (this.keys.delete(d.key)) {
-        this.onEvict();
-        return;
-      }
-    }
+    evictEarliest(this.expiry, this.keys, this.onEvict);
   }
 
   liveKeys(): number {

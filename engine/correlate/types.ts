@@ -68,3 +68,13 @@ export function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknow
 export function keyString(values: readonly unknown[]): string {
   return values.length === 1 ? keyText(values[0]) : values.map(keyText).join(KEY_SEP);
 }
+
+/** Forgets the key whose timer is earliest (the per-rule key cap), counting it. */
+export function evictEarliest(timers: { pop(): { key: string } | undefined }, keys: { delete(k: string): boolean }, onEvict: () => void): void {
+  for (let d = timers.pop(); d !== undefined; d = timers.pop()) {
+    if (keys.delete(d.key)) {
+      onEvict();
+      return;
+    }
+  }
+}
