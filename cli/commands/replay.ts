@@ -1,9 +1,8 @@
 import { type Alert, Engine } from "../../engine/index.js";
 import { alertRecord } from "../../engine/alert-record.js";
-import { formatDiagnostic, loadPack } from "../../dsl/index.js";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
-import { type LineFailure, type LogReadStats, readLogEvents } from "../../connectors/sources/log-file.js";
-import { collectPackFiles, defaultRulesPath } from "../pack-files.js";
+import type { LineFailure, LogReadStats } from "../../connectors/sources/log-file.js";
+import { feedFiles, loadRulesOrReport } from "../feed.js";
 import type { Io } from "../io.js";
 
 export interface ReplayOptions {
@@ -23,12 +22,8 @@ export interface ReplayOptions {
  * printed at the end so that hits suppressed after an alert are counted on it.
  */
 export async function runReplay(files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
-  const pack = loadPack(collectPackFiles([defaultRulesPath(opts.rules)]));
-  for (const d of pack.diagnostics) io.err(formatDiagnostic(d));
-  if (pack.rules.length === 0) {
-    io.err("no rule loaded: nothing to replay");
-    return 1;
-  }
+  const pack = loadRulesOrReport(opts.rules, io, "replay");
+  if (pack === undefined) return 1;
   const alerts: Alert[] = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: opts.now });
   for (const u of engine.unsupported) io.err(`rule ${u.rule} is not run: ${u.reason}`);
@@ -40,25 +35,7 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
     shown.set(f.reason, n + 1);
     if (n < opts.showFailures) io.err(`${f.source}:${f.line}: ${f.reason}: ${f.message}`);
   };
-  let seq = 0;
-  for (const file of files) {
-    try {
-      seq = await readLogEvents(
-        file,
-        { format: opts.format, year: opts.year, tz: opts.tz },
-        seq,
-        (ev) => {
-          const r = engine.process(ev);
-          if (!r.accepted) refused.push({ source: ev.source ?? ev.id, line: ev.position ?? 0, reason: r.reason, message: r.message });
-        },
-        onFailure,
-        stats,
-      );
-    } catch (err) {
-      io.err(`cannot read ${file}: ${(err as Error).message}`);
-      return 1;
-    }
-  }
+  if (!(await feedFiles(engine, files, opts, onFailure, (r) => refused.push(r), stats, io))) return 1;
   engine.finish();
   for (const a of alerts) io.out(JSON.stringify(alertRecord(a)));
   for (const r of refused.slice(0, opts.showFailures)) io.err(`${r.source}:${r.line}: ${r.reason}: ${r.message}`);

@@ -2,11 +2,10 @@ import { connect } from "@nats-io/transport-node";
 import { runJetStream } from "../../connectors/nats/runner.js";
 import { DEFAULT_TOPOLOGY, type Topology } from "../../connectors/nats/topology.js";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
-import { type LogReadStats, readLogEvents } from "../../connectors/sources/log-file.js";
+import type { LogReadStats } from "../../connectors/sources/log-file.js";
 import { alertRecord } from "../../engine/alert-record.js";
 import { type Alert, Engine } from "../../engine/index.js";
-import { type CompiledPack, formatDiagnostic, loadPack } from "../../dsl/index.js";
-import { collectPackFiles, defaultRulesPath } from "../pack-files.js";
+import { feedFiles, loadRulesOrReport } from "../feed.js";
 import type { Io } from "../io.js";
 
 export interface RunOptions {
@@ -27,16 +26,6 @@ export interface RunOptions {
   readonly stopWhenIdleMs?: number;
 }
 
-function loadRules(rules: string | undefined, io: Io): CompiledPack | undefined {
-  const pack = loadPack(collectPackFiles([defaultRulesPath(rules)]));
-  for (const d of pack.diagnostics) io.err(formatDiagnostic(d));
-  if (pack.rules.length === 0) {
-    io.err("no rule loaded: nothing to run");
-    return undefined;
-  }
-  return pack;
-}
-
 function log(io: Io, msg: string, fields: Record<string, unknown> = {}): void {
   io.err(JSON.stringify({ level: "info", time: new Date().toISOString(), msg, ...fields }));
 }
@@ -47,7 +36,7 @@ function log(io: Io, msg: string, fields: Record<string, unknown> = {}): void {
  * engine fed by files and stdin, alerts printed as JSON lines as they fire.
  */
 export async function runMain(o: RunOptions, io: Io): Promise<number> {
-  const pack = loadRules(o.rules, io);
+  const pack = loadRulesOrReport(o.rules, io, "run");
   if (pack === undefined) return 1;
   const out = (a: Alert) => io.out(JSON.stringify(alertRecord(a)));
   const outUpdate = (a: Alert) => io.out(JSON.stringify({ type: "alert_update", id: a.id, suppressed: a.suppressed }));
@@ -56,20 +45,8 @@ export async function runMain(o: RunOptions, io: Io): Promise<number> {
     const engine = new Engine(pack, { onAlert: out, onAlertUpdate: outUpdate });
     for (const u of engine.unsupported) io.err(`rule ${u.rule} is not run: ${u.reason}`);
     const stats: LogReadStats = { lines: 0, events: 0, failures: new Map() };
-    let seq = 0;
-    for (const file of o.inputs.length > 0 ? o.inputs : ["-"]) {
-      seq = await readLogEvents(
-        file,
-        { format: o.format, year: o.year, tz: o.tz },
-        seq,
-        (ev) => {
-          const r = engine.process(ev);
-          if (!r.accepted) io.err(`${ev.source ?? ""}:${ev.position ?? 0}: ${r.reason}: ${r.message}`);
-        },
-        (f) => io.err(`${f.source}:${f.line}: ${f.reason}: ${f.message}`),
-        stats,
-      );
-    }
+    const report = (f: { source: string; line: number; reason: string; message: string }) => io.err(`${f.source}:${f.line}: ${f.reason}: ${f.message}`);
+    if (!(await feedFiles(engine, o.inputs.length > 0 ? o.inputs : ["-"], o, report, report, stats, io))) return 1;
     engine.finish();
     log(io, "inputs ended", { lines: stats.lines, events: stats.events, undecodable: Object.fromEntries(stats.failures) });
     return 0;

@@ -1,0 +1,43 @@
+import { describe, expect, test } from "vitest";
+import { main } from "../main.js";
+
+describe("run and replay on bad input", () => {
+  test("an unreadable input file is reported and the command exits 1, both of them", async () => {
+    const env = process.env.NATS_URL;
+    delete process.env.NATS_URL;
+    try {
+      for (const cmd of [
+        ["replay", "/nonexistent/auth.log"],
+        ["run", "--input", "/nonexistent/auth.log"],
+      ]) {
+        const errs: string[] = [];
+        const code = await main(cmd, { out: () => undefined, err: (l) => errs.push(l) });
+        expect(code, cmd.join(" ")).toBe(1);
+        expect(errs.join("\n")).toContain("cannot read /nonexistent/auth.log");
+      }
+    } finally {
+      if (env !== undefined) process.env.NATS_URL = env;
+    }
+  });
+
+  test("the embedded run raises the alerts replay prints for the shipped sample", async () => {
+    const env = process.env.NATS_URL;
+    delete process.env.NATS_URL;
+    try {
+      const ran: string[] = [];
+      const replayed: string[] = [];
+      expect(await main(["run", "--input", "examples/auth.log", "--year", "2024"], { out: (l) => ran.push(l), err: () => undefined })).toBe(0);
+      expect(await main(["replay", "examples/auth.log", "--year", "2024"], { out: (l) => replayed.push(l), err: () => undefined })).toBe(0);
+      const ids = (lines: string[]) =>
+        lines
+          .map((l) => JSON.parse(l) as { id: string; type?: string })
+          .filter((a) => a.type === undefined)
+          .map((a) => a.id)
+          .sort();
+      expect(ids(replayed).length).toBeGreaterThan(10);
+      expect(ids(ran)).toEqual(ids(replayed));
+    } finally {
+      if (env !== undefined) process.env.NATS_URL = env;
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import type { DecoderFormat } from "../connectors/parsers/index.js";
+import { type LineFailure, type LogReadStats, readLogEvents } from "../connectors/sources/log-file.js";
+import { type CompiledPack, formatDiagnostic, loadPack } from "../dsl/index.js";
+import type { Engine } from "../engine/index.js";
+import type { Io } from "./io.js";
+import { collectPackFiles, defaultRulesPath } from "./pack-files.js";
+
+/** Loads the pack, printing its diagnostics; undefined (reported) when no rule loaded. */
+export function loadRulesOrReport(rules: string | undefined, io: Io, what: string): CompiledPack | undefined {
+  const pack = loadPack(collectPackFiles([defaultRulesPath(rules)]));
+  for (const d of pack.diagnostics) io.err(formatDiagnostic(d));
+  if (pack.rules.length === 0) {
+    io.err(`no rule loaded: nothing to ${what}`);
+    return undefined;
+  }
+  return pack;
+}
+
+export interface FeedOptions {
+  readonly format: DecoderFormat;
+  readonly year?: number;
+  readonly tz?: string;
+}
+
+/**
+ * Feeds log files (`-` for stdin) through the engine in order, `seq` continuing across files.
+ * Undecodable lines and refused events go to the callbacks; an unreadable file is reported
+ * and ends the feed (returns false).
+ */
+export async function feedFiles(
+  engine: Engine,
+  files: readonly string[],
+  opts: FeedOptions,
+  onFailure: (f: LineFailure) => void,
+  onRefused: (f: LineFailure) => void,
+  stats: LogReadStats,
+  io: Io,
+): Promise<boolean> {
+  let seq = 0;
+  for (const file of files) {
+    try {
+      seq = await readLogEvents(
+        file,
+        opts,
+        seq,
+        (ev) => {
+          const r = engine.process(ev);
+          if (!r.accepted) onRefused({ source: ev.source ?? ev.id, line: ev.position ?? 0, reason: r.reason, message: r.message });
+        },
+        onFailure,
+        stats,
+      );
+    } catch (err) {
+      io.err(`cannot read ${file}: ${(err as Error).message}`);
+      return false;
+    }
+  }
+  return true;
+}
