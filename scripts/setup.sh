@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings up what the tests need on this machine: installs the Debian packages a fresh
 # machine lacks (InfluxDB for the tests; fail2ban and sshguard for the acceptance
-# comparison and the benchmark), then starts any service that is not answering
+# comparison and the benchmark; python3-sklearn for the anomaly evaluation), then starts any service that is not answering
 # (PostgreSQL, Redis, NATS JetStream, InfluxDB). Idempotent; needs root for apt-get.
 # `npm run test:full` runs this, then `npm test`.
 set -euo pipefail
@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Debian packages"
-APT_PACKAGES=(influxdb fail2ban sshguard)
+APT_PACKAGES=(influxdb fail2ban sshguard python3-sklearn)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true) != "install ok installed" ]]; then
