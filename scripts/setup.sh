@@ -50,6 +50,3 @@ fi
 
 step "Services (PostgreSQL, Redis, NATS JetStream, InfluxDB)"
 bash scripts/services.sh
-
-step "Services (PostgreSQL, Redis, NATS JetStream, InfluxDB)"
-bash scripts/services.sh
