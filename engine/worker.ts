@@ -1,0 +1,193 @@
+/**
+ * The main job's loop, one code path for every source: pull a batch of events from an
+ * {@link EventSource} (JetStream, or the embedded bus fed by files, stdin and HTTP ingest),
+ * evaluate it, make its effects durable (alert sinks, dead letters), checkpoint the engine
+ * state with the source position it reflects, and only then acknowledge the batch.
+ *
+ * Nothing here does I/O of its own: sources, sinks and the checkpoint store are interfaces
+ * that connectors implement.
+ */
+import type { Alert } from "./alert.js";
+import type { Engine } from "./engine.js";
+import type { EngineEvent } from "./event.js";
+import type { AlertSink, CheckpointStore, DeadLetter, DeadLetterSink } from "./pipeline.js";
+
+/** Events (and what could not become events) from one pull of a source. */
+export interface SourceBatch {
+  readonly events: readonly EngineEvent[];
+  readonly dead: readonly DeadLetter[];
+  /** The source position this batch reaches (stream sequence, bus counter). */
+  readonly position: number;
+  /** Called once the batch's effects and a checkpoint covering it are durable. */
+  ack(): void;
+}
+
+export interface EventSource {
+  readonly name: string;
+  /** Positions the source right after `position` (0: from the start), as restored from a checkpoint. */
+  start(position: number): Promise<void>;
+  /**
+   * The next batch. An empty batch (no events, no dead letters) when nothing came within
+   * the source's wait; `undefined` when the source has ended for good (files read to the
+   * end, without following). Returns promptly once `signal` is aborted.
+   */
+  next(signal: AbortSignal): Promise<SourceBatch | undefined>;
+  close(): Promise<void>;
+}
+
+/** What the worker reports as it goes (metrics); every method is optional and cheap. */
+export interface WorkerObserver {
+  batch?(events: number, dead: number, ms: number): void;
+  alerts?(alerts: readonly Alert[]): void;
+  deadLetters?(items: readonly DeadLetter[]): void;
+  checkpoint?(position: number, ms: number): void;
+  events?(events: readonly EngineEvent[]): void;
+}
+
+export interface WorkerOptions {
+  readonly engine: Engine;
+  readonly source: EventSource;
+  /** Where alerts go; every sink resolves once its writes are durable. */
+  readonly sinks: readonly AlertSink[];
+  readonly deadLetters: DeadLetterSink;
+  /** Without one, state lives in memory only (the embedded default). */
+  readonly checkpoints?: CheckpointStore;
+  /** How often (ms) state is checkpointed and batches acknowledged. */
+  readonly checkpointIntervalMs: number;
+  /** Checkpoint (and acknowledge) at the latest after this many unacknowledged batches. */
+  readonly maxPendingBatches: number;
+  readonly signal: AbortSignal;
+  /** Stop once no event came for this long (ms) — tests and benchmarks. */
+  readonly idleStopMs?: number;
+  readonly observer?: WorkerObserver;
+  /** Drains the engine's alert callbacks: the worker owns the engine's onAlert/onAlertUpdate. */
+  readonly takeAlerts: () => { fresh: Alert[]; updated: Alert[] };
+  readonly log: (msg: string, fields?: Record<string, unknown>) => void;
+  readonly now?: () => number;
+}
+
+export interface WorkerStats {
+  batches: number;
+  events: number;
+  deadLetters: number;
+  alerts: number;
+  checkpoints: number;
+  /** Last source position whose effects are checkpointed (or acknowledged, without a store). */
+  position: number;
+  /** Why the loop ended: the source ended, the signal, or idleness. */
+  ended: "source_ended" | "signal" | "idle";
+}
+
+/**
+ * Collects the engine's alerts for the worker: pass `onAlert`/`onAlertUpdate` to the Engine,
+ * `take` to the worker.
+ */
+export function alertCollector(): { onAlert: (a: Alert) => void; onAlertUpdate: (a: Alert) => void; take: () => { fresh: Alert[]; updated: Alert[] } } {
+  let fresh: Alert[] = [];
+  const updated = new Set<Alert>();
+  return {
+    onAlert: (a) => void fresh.push(a),
+    onAlertUpdate: (a) => void updated.add(a),
+    take: () => {
+      const f = fresh;
+      fresh = [];
+      const u = updated.size === 0 ? [] : [...updated].filter((a) => !f.includes(a));
+      updated.clear();
+      return { fresh: f, updated: u };
+    },
+  };
+}
+
+/**
+ * Restores the checkpoint, positions the source, then loops until the source ends, the
+ * signal aborts or the stream idles. Effects first, then the checkpoint, then the
+ * acknowledgements: a crash anywhere replays exactly the unacknowledged batches and, with
+ * deterministic alert ids, duplicates nothing. On a signal the batch in hand is finished,
+ * checkpointed and acknowledged before returning (the drain).
+ */
+export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
+  const now = o.now ?? Date.now;
+  const stats: WorkerStats = { batches: 0, events: 0, deadLetters: 0, alerts: 0, checkpoints: 0, position: 0, ended: "signal" };
+  const cp = o.checkpoints === undefined ? undefined : await o.checkpoints.load();
+  if (cp !== undefined) o.engine.restore(cp.snapshot);
+  stats.position = cp?.position ?? 0;
+  o.log("restored checkpoint", { position: stats.position, found: cp !== undefined, source: o.source.name });
+  await o.source.start(stats.position);
+
+  let pending: (() => void)[] = [];
+  let pendingPosition = stats.position;
+  let lastCheckpoint = now();
+  let lastEventAt = now();
+
+  const effects = async (extraDead: DeadLetter[]) => {
+    const { fresh, updated } = o.takeAlerts();
+    if (fresh.length > 0 || updated.length > 0) {
+      await Promise.all(o.sinks.map((s) => s.write(fresh, updated)));
+      stats.alerts += fresh.length;
+      if (fresh.length > 0) o.observer?.alerts?.(fresh);
+    }
+    if (extraDead.length > 0) {
+      await o.deadLetters.deadLetter(extraDead);
+      stats.deadLetters += extraDead.length;
+      o.observer?.deadLetters?.(extraDead);
+    }
+  };
+  const checkpoint = async () => {
+    if (pending.length === 0) return;
+    const t0 = now();
+    if (o.checkpoints !== undefined) {
+      await o.checkpoints.save({ position: pendingPosition, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() });
+      stats.checkpoints++;
+    }
+    for (const ack of pending) ack();
+    pending = [];
+    stats.position = pendingPosition;
+    lastCheckpoint = now();
+    o.observer?.checkpoint?.(stats.position, lastCheckpoint - t0);
+  };
+
+  for (;;) {
+    if (o.signal.aborted) {
+      stats.ended = "signal";
+      break;
+    }
+    if (o.idleStopMs !== undefined && now() - lastEventAt >= o.idleStopMs) {
+      stats.ended = "idle";
+      break;
+    }
+    const b = await o.source.next(o.signal);
+    if (b === undefined) {
+      stats.ended = "source_ended";
+      // Files read to the end: let absence timers run to the last event time.
+      o.engine.finish();
+      await effects([]);
+      break;
+    }
+    const t0 = now();
+    const dead: DeadLetter[] = b.dead.length > 0 ? [...b.dead] : [];
+    const evs = b.events;
+    if (evs.length > 0 || dead.length > 0) lastEventAt = t0;
+    for (let i = 0; i < evs.length; i++) {
+      const ev = evs[i]!;
+      const r = o.engine.process(ev);
+      if (!r.accepted) dead.push({ reason: r.reason, message: r.message, origin: ev.source ?? ev.id, position: ev.position ?? 0, data: encodeFields(ev) });
+    }
+    stats.events += evs.length;
+    if (evs.length > 0) o.observer?.events?.(evs);
+    await effects(dead);
+    stats.batches++;
+    o.observer?.batch?.(evs.length, dead.length, now() - t0);
+    pending.push(b.ack);
+    pendingPosition = Math.max(pendingPosition, b.position);
+    const empty = evs.length === 0 && b.dead.length === 0;
+    if (empty || now() - lastCheckpoint >= o.checkpointIntervalMs || pending.length >= o.maxPendingBatches) await checkpoint();
+  }
+  await checkpoint();
+  o.log("stopped", { ...stats });
+  return stats;
+}
+
+const encoder = new TextEncoder();
+function encodeFields(ev: EngineEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(ev.fields));
+}
