@@ -2,9 +2,12 @@
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** Ends the process now (after stdout is flushed) — when a bounded shutdown expires. */
+  exit?(code: number): void;
 }
 
 export const processIo: Io = {
   out: (line) => process.stdout.write(line + "\n"),
   err: (line) => process.stderr.write(line + "\n"),
+  exit: (code) => void process.stdout.write("", () => process.exit(code)),
 };

@@ -4,6 +4,7 @@ import { runFmt } from "./commands/fmt.js";
 import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
 import { runMain } from "./commands/run.js";
+import { type ConfigValue, formatConfigError, resolveConfig } from "./config.js";
 import { type Io, processIo } from "./io.js";
 import { DEFAULT_TOPOLOGY, type Topology, topologyForPrefix } from "../connectors/nats/topology.js";
 
@@ -72,34 +73,58 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program
     .command("run")
     .description("the main job: consume security events from NATS JetStream (NATS_URL), or on the embedded default from --input files or stdin; print alerts as JSON lines")
+    .option("-c, --config <file>", "YAML configuration file (default: $VIGIL_CONFIG); environment variables and flags override it")
     .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
     .option("-i, --input <file...>", "embedded default: log or event files to read (- for stdin)")
-    .addOption(formatOption())
+    .option("-F, --follow", "embedded default: follow the input files like tail -F")
+    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]))
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
-    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
+    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)")
     .option("--nats-url <url>", "NATS server (default: $NATS_URL; without one, the embedded default)")
-    .option("--batch <n>", "messages per fetch from JetStream", parseCount, 500)
-    .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parseCount, 1000)
-    .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parseCount, 20_000)
+    .option("--batch <n>", "messages per fetch from JetStream", parseCount)
+    .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parseCount)
+    .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parseCount)
+    .option("--shutdown-timeout <ms>", "on SIGTERM: time allowed to drain before exiting with status 1", parseCount)
     .option("--stop-when-idle <ms>", "stop once the stream has been idle this long (tests, benchmarks)", parseCount)
-    .action(async (o: InputOpts & { rules?: string; input?: string[]; natsUrl?: string; batch: number; checkpointInterval: number; maxAckPending: number; stopWhenIdle?: number }) => {
-      code = await runMain(
-        {
-          rules: o.rules,
-          natsUrl: o.natsUrl ?? (process.env.NATS_URL === "" ? undefined : process.env.NATS_URL),
-          inputs: o.input ?? [],
-          format: o.format,
-          year: o.year,
-          tz: o.tz,
-          batchSize: o.batch,
-          checkpointIntervalMs: o.checkpointInterval,
-          maxAckPending: o.maxAckPending,
-          stopWhenIdleMs: o.stopWhenIdle,
-          topology: topologyFromEnv(),
-        },
-        io,
-      );
-    });
+    .action(
+      async (o: {
+        config?: string;
+        rules?: string;
+        input?: string[];
+        follow?: boolean;
+        format?: string;
+        year?: number;
+        tz?: string;
+        natsUrl?: string;
+        batch?: number;
+        checkpointInterval?: number;
+        maxAckPending?: number;
+        shutdownTimeout?: number;
+        stopWhenIdle?: number;
+      }) => {
+        const flags = new Map<string, ConfigValue | undefined>([
+          ["rules", o.rules],
+          ["input.files", o.input],
+          ["input.follow", o.follow],
+          ["input.format", o.format],
+          ["input.year", o.year],
+          ["input.tz", o.tz],
+          ["nats.url", o.natsUrl],
+          ["nats.batch", o.batch],
+          ["nats.checkpoint_interval", o.checkpointInterval],
+          ["nats.max_ack_pending", o.maxAckPending],
+          ["shutdown_timeout", o.shutdownTimeout],
+        ]);
+        const file = o.config ?? (process.env.VIGIL_CONFIG === "" ? undefined : process.env.VIGIL_CONFIG);
+        const { config, errors } = resolveConfig({ file, env: process.env, flags });
+        for (const e of errors) io.err(formatConfigError(e));
+        if (errors.length > 0) {
+          code = 2;
+          return;
+        }
+        code = await runMain(config, io, { stopWhenIdleMs: o.stopWhenIdle });
+      },
+    );
 
   program
     .command("publish")

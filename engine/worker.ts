@@ -177,7 +177,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     await effects(dead);
     stats.batches++;
     o.observer?.batch?.(evs.length, dead.length, now() - t0);
-    pending.push(b.ack);
+    pending.push(() => b.ack());
     pendingPosition = Math.max(pendingPosition, b.position);
     const empty = evs.length === 0 && b.dead.length === 0;
     if (empty || now() - lastCheckpoint >= o.checkpointIntervalMs || pending.length >= o.maxPendingBatches) await checkpoint();

@@ -6,6 +6,9 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { topologyForPrefix, type Topology } from "../../connectors/nats/topology.js";
 import { main } from "../../cli/main.js";
@@ -128,9 +131,16 @@ describe("vigil run on JetStream", () => {
     await js.publish(subject, good(2));
     for (const [data] of bad) await js.publish(subject, data);
     await js.publish(subject, `${good(3)}\n${good(4)}\n{broken`);
+    // Oversized (the limit is set to 4 KiB below) and not UTF-8.
+    await js.publish(subject, JSON.stringify({ "@timestamp": "2024-01-01T00:00:03Z", message: "x".repeat(5000) }));
+    await js.publish(subject, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]));
     await js.publish(subject, good(5));
+    const dir = mkdtempSync(join(tmpdir(), "vigil-cfg-"));
+    const config = join(dir, "vigil.yaml");
+    writeFileSync(config, "nats:\n  max_message_bytes: 4096\n");
     const run = capture();
-    expect(await main(["run", "--stop-when-idle", "800"], run)).toBe(0);
+    expect(await main(["run", "--config", config, "--stop-when-idle", "800"], run)).toBe(0);
+    rmSync(dir, { recursive: true });
     const alerts = essentials(run.lines).map((l) => JSON.parse(l) as unknown[]);
     expect(alerts.map((a) => a[1])).toEqual(["ssh_bruteforce"]);
     expect(alerts[0]?.[3]).toBe(5);
@@ -144,6 +154,6 @@ describe("vigil run on JetStream", () => {
       reasons.push(m.header.get("Vigil-Reason"));
       expect(m.header.get("Vigil-Origin-Subject")).toBe(subject);
     }
-    expect(reasons.sort()).toEqual(["future_timestamp", "invalid_json", "invalid_json", "missing_timestamp", "not_an_object"]);
+    expect(reasons.sort()).toEqual(["future_timestamp", "invalid_json", "invalid_json", "invalid_utf8", "missing_timestamp", "not_an_object", "too_large"]);
   });
 });

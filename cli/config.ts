@@ -1,0 +1,202 @@
+/**
+ * `vigil run`'s configuration: a YAML file (`--config`, else $VIGIL_CONFIG), then
+ * environment variables, then command-line flags, each overriding the one before. Every
+ * setting is one row of {@link SETTINGS}: its path in the file, its environment variable,
+ * its type, default and meaning; the README's configuration table lists them all (a test
+ * checks), and a setting the table does not know is an error with its line and column.
+ */
+import { readFileSync } from "node:fs";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
+
+export type SettingType = "string" | "int" | "duration" | "bool" | "list";
+
+export interface Setting {
+  /** Dotted path in the YAML file. */
+  readonly path: string;
+  readonly env?: string;
+  readonly type: SettingType;
+  readonly default?: string | number | boolean | readonly string[];
+  readonly doc: string;
+}
+
+/** Every setting `vigil run` reads. */
+export const SETTINGS: readonly Setting[] = [
+  { path: "rules", env: "VIGIL_RULES", type: "string", doc: "rule pack directory (default: ./rules, else the shipped pack)" },
+  { path: "policy", env: "VIGIL_POLICY", type: "string", doc: "platform policy file (security-policies.yaml) whose values the packs read as parameters" },
+  { path: "data_dir", env: "VIGIL_DATA_DIR", type: "string", default: ".vigil", doc: "embedded default: where the embedded database, models and state live" },
+  { path: "log_level", env: "VIGIL_LOG_LEVEL", type: "string", default: "info", doc: "pino log level (logs are JSON lines on stderr)" },
+  { path: "shutdown_timeout", env: "VIGIL_SHUTDOWN_TIMEOUT", type: "duration", default: 10_000, doc: "on SIGTERM/SIGINT: time allowed to finish in-flight work, checkpoint, acknowledge and close before exiting with status 1" },
+  { path: "alerts_stdout", env: "VIGIL_ALERTS_STDOUT", type: "bool", default: true, doc: "print each alert as a JSON line on stdout" },
+
+  { path: "input.files", type: "list", default: [], doc: "embedded default: log or event files to read (`-` for stdin); `--input`" },
+  { path: "input.follow", env: "VIGIL_FOLLOW", type: "bool", default: false, doc: "embedded default: follow the input files like `tail -F` (rotation and truncation handled); `--follow`" },
+  { path: "input.poll_interval", type: "duration", default: 250, doc: "how often a followed file is checked for growth" },
+  { path: "input.format", type: "string", default: "auto", doc: "input format: auto, json, sshd, syslog" },
+  { path: "input.year", type: "int", doc: "year of syslog timestamps (default: inferred)" },
+  { path: "input.tz", type: "string", default: "UTC", doc: "time zone of syslog timestamps (IANA name)" },
+  { path: "input.max_queued_events", type: "int", default: 50_000, doc: "embedded default: events queued in the in-process bus before producers (files, HTTP ingest) wait" },
+
+  { path: "nats.url", env: "NATS_URL", type: "string", doc: "NATS server; without one, the embedded default" },
+  { path: "nats.prefix", env: "VIGIL_NATS_PREFIX", type: "string", doc: "put every stream, subject and bucket under this prefix (tenants, tests); default: the `security.*` names" },
+  { path: "nats.batch", type: "int", default: 500, doc: "messages per fetch; `--batch`" },
+  { path: "nats.max_ack_pending", type: "int", default: 20_000, doc: "most unacknowledged messages in flight (back-pressure); `--max-ack-pending`" },
+  { path: "nats.checkpoint_interval", type: "duration", default: 1000, doc: "how often engine state is checkpointed and messages acknowledged; `--checkpoint-interval`" },
+  { path: "nats.max_message_bytes", type: "int", default: 1 << 20, doc: "a larger message goes to the dead letters (`too_large`)" },
+  { path: "nats.max_events_per_message", type: "int", default: 10_000, doc: "most NDJSON events in one message" },
+  { path: "nats.stream_max_age", type: "duration", default: 7 * 86_400_000, doc: "retention of the events stream" },
+  { path: "nats.stream_max_bytes", type: "int", default: -1, doc: "size limit of the events stream (-1: none)" },
+  { path: "nats.duplicate_window", type: "duration", default: 600_000, doc: "JetStream de-duplication window of the streams Vigil provisions" },
+];
+
+export interface ConfigError {
+  readonly code: "E_CONFIG";
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly col?: number;
+}
+
+export type ConfigValue = string | number | boolean | readonly string[];
+/** Resolved settings by path; a setting without a value and without a default is absent. */
+export type Config = ReadonlyMap<string, ConfigValue>;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `30s`, `5m`, `1h`, `7d` (the rule language's units) in milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+)\s*(ms|s|m|h|d|w)$/.exec(text);
+  return m === null ? undefined : Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+}
+
+const BY_PATH: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.path, s]));
+
+function convert(s: Setting, raw: unknown): ConfigValue | string {
+  switch (s.type) {
+    case "string":
+      return typeof raw === "string" || typeof raw === "number" ? String(raw) : `expected a string`;
+    case "int": {
+      const n = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+      return typeof n === "number" && Number.isInteger(n) ? n : `expected a whole number`;
+    }
+    case "duration": {
+      if (typeof raw === "number" && Number.isFinite(raw) && raw >= 0) return raw;
+      if (typeof raw === "string") {
+        if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+        const ms = parseDuration(raw.trim());
+        if (ms !== undefined) return ms;
+      }
+      return `expected a duration like 30s, 5m, 1h (or milliseconds)`;
+    }
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (typeof raw === "string" && /^(1|true|yes|on)$/i.test(raw)) return true;
+      if (typeof raw === "string" && /^(0|false|no|off|)$/i.test(raw)) return false;
+      return `expected true or false`;
+    case "list":
+      if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
+      if (typeof raw === "string") return raw.split(",").map((x) => x.trim()).filter((x) => x !== "");
+      return `expected a list of strings`;
+  }
+}
+
+/** Reads a YAML config file into settings; every problem is reported with its position. */
+export function readConfigFile(file: string, text: string = readFileSync(file, "utf8")): { values: Map<string, ConfigValue>; errors: ConfigError[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const errors: ConfigError[] = [];
+  const values = new Map<string, ConfigValue>();
+  const at = (node: YamlNode | null | undefined, message: string, offset?: number) => {
+    const pos = lc.linePos(offset ?? node?.range?.[0] ?? 0);
+    errors.push({ code: "E_CONFIG", message, file, line: pos.line, col: pos.col });
+  };
+  for (const e of doc.errors) at(undefined, e.message, e.pos[0]);
+  if (errors.length > 0) return { values, errors };
+  const walk = (node: unknown, prefix: string) => {
+    if (!isMap(node)) {
+      at(node as YamlNode, prefix === "" ? "the configuration must be a mapping of settings" : `${prefix}: expected a mapping`);
+      return;
+    }
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode;
+      const key = isScalar(keyNode) ? String(keyNode.value) : "";
+      const path = prefix === "" ? key : `${prefix}.${key}`;
+      const s = BY_PATH.get(path);
+      if (s === undefined) {
+        if (SETTINGS.some((x) => x.path.startsWith(`${path}.`))) {
+          walk(pair.value, path);
+        } else {
+          at(keyNode, `unknown setting \`${path}\`${suggest(path)}`);
+        }
+        continue;
+      }
+      const valueNode = pair.value as YamlNode | null;
+      const raw: unknown = isSeq(valueNode) || isMap(valueNode) ? valueNode.toJSON() : isScalar(valueNode) ? valueNode.value : null;
+      if (raw === null) continue;
+      const v = convert(s, raw);
+      if (typeof v === "string" && s.type !== "string") at(valueNode ?? keyNode, `${path}: ${v}`);
+      else values.set(path, v);
+    }
+  };
+  if (doc.contents !== null) walk(doc.contents, "");
+  return { values, errors };
+}
+
+function suggest(path: string): string {
+  const leaf = path.split(".").pop() ?? path;
+  const near = SETTINGS.find((s) => s.path.endsWith(`.${leaf}`) || s.path === leaf);
+  return near === undefined ? "" : ` (did you mean \`${near.path}\`?)`;
+}
+
+/**
+ * Resolves the configuration: defaults, then the file, then the environment, then `flags`
+ * (already typed by the CLI). Returns the errors of the file and the environment.
+ */
+export function resolveConfig(o: { file?: string; env: NodeJS.ProcessEnv; flags: ReadonlyMap<string, ConfigValue | undefined> }): { config: Config; errors: ConfigError[] } {
+  const out = new Map<string, ConfigValue>();
+  const errors: ConfigError[] = [];
+  for (const s of SETTINGS) if (s.default !== undefined) out.set(s.path, s.default);
+  if (o.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(o.file, "utf8");
+    } catch (err) {
+      errors.push({ code: "E_CONFIG", message: `cannot read the configuration file: ${(err as Error).message}`, file: o.file });
+      return { config: out, errors };
+    }
+    const r = readConfigFile(o.file, text);
+    errors.push(...r.errors);
+    for (const [k, v] of r.values) out.set(k, v);
+  }
+  for (const s of SETTINGS) {
+    if (s.env === undefined) continue;
+    const raw = o.env[s.env];
+    if (raw === undefined || (raw === "" && s.type !== "bool")) continue;
+    const v = convert(s, raw);
+    if (typeof v === "string" && s.type !== "string") errors.push({ code: "E_CONFIG", message: `${s.env}: ${v}` });
+    else out.set(s.path, v);
+  }
+  for (const [k, v] of o.flags) if (v !== undefined) out.set(k, v);
+  return { config: out, errors };
+}
+
+export function formatConfigError(e: ConfigError): string {
+  const where = e.file === undefined ? "" : e.line === undefined ? `${e.file}: ` : `${e.file}:${e.line}:${e.col ?? 1}: `;
+  return `${where}error ${e.code}: ${e.message}`;
+}
+
+/** Typed accessors over a resolved configuration. */
+export const cfg = {
+  str: (c: Config, path: string): string | undefined => {
+    const v = c.get(path);
+    return typeof v === "string" ? v : undefined;
+  },
+  num: (c: Config, path: string): number | undefined => {
+    const v = c.get(path);
+    return typeof v === "number" ? v : undefined;
+  },
+  bool: (c: Config, path: string): boolean => c.get(path) === true,
+  list: (c: Config, path: string): readonly string[] => {
+    const v = c.get(path);
+    return Array.isArray(v) ? (v as readonly string[]) : [];
+  },
+};
