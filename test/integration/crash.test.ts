@@ -22,17 +22,30 @@ async function generate(file: string, lines: number): Promise<void> {
   gen.generateAuthLog(file, { lines, seed: 7, docAddresses: true });
 }
 
-function runFor(env: NodeJS.ProcessEnv, killAfterMs: number | undefined): Promise<number | null> {
+function runFor(env: NodeJS.ProcessEnv, killAfterMs: number | undefined, sig: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const args = ["run", "--batch", "200", "--checkpoint-interval", "150", ...(killAfterMs === undefined ? ["--stop-when-idle", "1500"] : [])];
-    const p = spawn(join(root, "bin/vigil.js"), args, { env, stdio: ["ignore", "ignore", "ignore"] });
+    const p = spawn(join(root, "bin/vigil.js"), args, { env, stdio: ["ignore", "ignore", "pipe"] });
     p.on("error", reject);
     p.on("exit", (code) => resolve(code));
-    if (killAfterMs !== undefined) setTimeout(() => p.kill("SIGKILL"), killAfterMs);
+    if (killAfterMs === undefined) return void p.stderr.resume();
+    if (sig === "SIGKILL") {
+      p.stderr.resume();
+      setTimeout(() => p.kill(sig), killAfterMs);
+      return;
+    }
+    // A drain needs the job to be running: count from its first log line.
+    let armed = false;
+    p.stderr.on("data", (chunk: Buffer) => {
+      if (!armed && chunk.toString().includes("restored checkpoint")) {
+        armed = true;
+        setTimeout(() => p.kill(sig), killAfterMs);
+      }
+    });
   });
 }
 
-test("kill -9 at random points and restart: every alert once", { timeout: 180_000 }, async () => {
+async function interruptAndCompare(sig: NodeJS.Signals): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-crash-"));
   const file = join(dir, "auth.log");
   const prefix = uniqueName("vc");
@@ -47,7 +60,12 @@ test("kill -9 at random points and restart: every alert once", { timeout: 180_00
     expect(await main(["publish", file, "--year", "2024"], quiet)).toBe(0);
 
     const kills = [400 + Math.floor(Math.random() * 600), 700 + Math.floor(Math.random() * 900), 500 + Math.floor(Math.random() * 1500)];
-    for (const ms of kills) expect(await runFor(env, ms)).toBe(null); // killed, not exited
+    for (const ms of kills) {
+      // SIGKILL: killed, no exit code. SIGTERM: drained (finish the batch, checkpoint, ack) and exited 0.
+      const t0 = Date.now();
+      expect(await runFor(env, ms, sig)).toBe(sig === "SIGKILL" ? null : 0);
+      if (sig === "SIGTERM") expect(Date.now() - t0).toBeLessThan(ms + 10_000);
+    }
     expect(await runFor(env, undefined)).toBe(0);
 
     delete process.env.NATS_URL;
@@ -76,4 +94,8 @@ test("kill -9 at random points and restart: every alert once", { timeout: 180_00
     await nc.close();
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+test("kill -9 at random points and restart: every alert once", { timeout: 180_000 }, () => interruptAndCompare("SIGKILL"));
+
+test("SIGTERM drains within the shutdown timeout; restarts continue: every alert once", { timeout: 180_000 }, () => interruptAndCompare("SIGTERM"));
