@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- SUITE... ] [--lines N] [--skip-fail2ban]`: runs the benchmarks and prints
- * a table per suite. Suites: replay, language (`--lang-events N`, `--lang-rules N`). Numbers
+ * a table per suite. Suites: replay, language (`--lang-events N`, `--lang-rules N`), engine,
+ * jetstream (`--js-events N`, `--rate N`, `--seconds N`; needs the NATS server). Numbers
  * are ratios against a baseline measured in the same run.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchEngine } from "./engine.js";
+import { benchJetStream } from "./jetstream.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
 
@@ -16,7 +18,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -26,3 +28,4 @@ if (all || suites.includes("language")) {
   if (!ok) process.exitCode = 1;
 }
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
+if (all || suites.includes("jetstream")) await benchJetStream(root, { events: value("--js-events", 200_000), rate: value("--rate", 5000), seconds: value("--seconds", 10) });

@@ -1,4 +1,4 @@
-import { AckPolicy, type Consumer, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { EngineEvent } from "../../engine/index.js";
 import type { DeadLetter } from "../../engine/pipeline.js";
 import type { EventSource, SourceBatch } from "../../engine/worker.js";
@@ -27,7 +27,12 @@ const NS = 1_000_000;
  */
 export class JetStreamSource implements EventSource {
   readonly name: string;
-  private consumer: Consumer | undefined;
+  private messagesIter: ConsumerMessages | undefined;
+  private buffer: JsMsg[] = [];
+  private head = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
   private position = 0;
   /** Messages counted by the source: every one delivered, decoded or dead-lettered. */
   messages = 0;
@@ -52,46 +57,81 @@ export class JetStreamSource implements EventSource {
       deliver_policy: position > 0 ? DeliverPolicy.StartSequence : DeliverPolicy.All,
       ...(position > 0 ? { opt_start_seq: position + 1 } : {}),
     });
-    this.consumer = await this.o.js.consumers.get(t.eventsStream, t.consumer);
+    const consumer = await this.o.js.consumers.get(t.eventsStream, t.consumer);
+    // Pull ahead while a batch is evaluated; in flight is bounded by max_ack_pending, since
+    // nothing is acknowledged before its checkpoint.
+    const iter = await consumer.consume({ max_messages: this.o.batchSize * 2 });
+    this.messagesIter = iter;
+    void (async () => {
+      try {
+        for await (const m of iter) {
+          this.buffer.push(m);
+          if (this.wake !== undefined && this.buffer.length - this.head >= this.o.batchSize) this.wake();
+        }
+      } catch (err) {
+        this.failure = err as Error;
+      } finally {
+        this.ended = true;
+        this.wake?.();
+      }
+    })();
   }
 
   async next(signal: AbortSignal): Promise<SourceBatch | undefined> {
-    if (this.consumer === undefined) throw new Error("JetStreamSource.next before start");
+    if (this.messagesIter === undefined) throw new Error("JetStreamSource.next before start");
+    if (this.buffer.length - this.head < this.o.batchSize && !this.ended && !signal.aborted) {
+      // Wait for a full batch, or what came within the wait (a short one once something is there).
+      const waitMs = this.buffer.length > this.head ? 5 : (this.o.fetchWaitMs ?? 1000);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          this.wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        signal.addEventListener("abort", done, { once: true });
+        this.wake = done;
+      });
+    }
+    if (this.failure !== undefined) throw this.failure;
+    if (this.ended && this.head === this.buffer.length && !signal.aborted) throw new Error("the JetStream consumer stopped delivering (connection closed?)");
+    const end = Math.min(this.buffer.length, this.head + this.o.batchSize);
+    const msgs = this.buffer.slice(this.head, end);
+    this.head = end;
+    if (this.head > 4096 && this.head * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
     const events: EngineEvent[] = [];
     const dead: DeadLetter[] = [];
-    const msgs: JsMsg[] = [];
+    const taken: JsMsg[] = [];
     const limits = this.o.limits ?? DEFAULT_DECODE_LIMITS;
-    const batch = await this.consumer.fetch({ max_messages: this.o.batchSize, expires: this.o.fetchWaitMs ?? 1000 });
-    const stopOnAbort = () => batch.stop();
-    signal.addEventListener("abort", stopOnAbort, { once: true });
-    try {
-      for await (const m of batch) {
-        if (m.seq <= this.position) {
-          // Already in the checkpoint (a redelivery racing the restart): acknowledge only.
-          m.ack();
-          continue;
-        }
-        this.messages++;
-        const d = decodeMessage(m.data, m.subject, m.seq, limits);
-        for (const ev of d.events) events.push(ev);
-        for (const x of d.dead) dead.push(x);
-        msgs.push(m);
-        this.position = m.seq;
+    for (const m of msgs) {
+      if (m.seq <= this.position) {
+        // Already in the checkpoint (a redelivery racing the restart): acknowledge only.
+        m.ack();
+        continue;
       }
-    } finally {
-      signal.removeEventListener("abort", stopOnAbort);
+      this.messages++;
+      const d = decodeMessage(m.data, m.subject, m.seq, limits);
+      for (const ev of d.events) events.push(ev);
+      for (const x of d.dead) dead.push(x);
+      taken.push(m);
+      this.position = m.seq;
     }
     return {
       events,
       dead,
       position: this.position,
       ack: () => {
-        for (const m of msgs) m.ack();
+        for (const m of taken) m.ack();
       },
     };
   }
 
   async close(): Promise<void> {
-    /* the consumer is durable; the connection is the caller's */
+    // Stop pulling; what was pulled but not acknowledged is delivered again after a restart.
+    await this.messagesIter?.close();
   }
 }

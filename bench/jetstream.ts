@@ -1,0 +1,183 @@
+/**
+ * `vigil run` on JetStream: throughput against a bare consumer of the same stream that
+ * fetches and acknowledges the same way and does nothing else, and the latency from
+ * publish to alert at a fixed rate. Needs the NATS server (NATS_URL, else :4222); every
+ * stream it makes is under a unique prefix and deleted afterwards.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { EventPublisher } from "../connectors/nats/publish.js";
+import { runJetStream } from "../connectors/nats/runner.js";
+import { topologyForPrefix, type Topology } from "../connectors/nats/topology.js";
+import { type LogReadStats, readLogEvents } from "../connectors/sources/log-file.js";
+import { loadPack } from "../dsl/index.js";
+import { Engine, type EngineEvent } from "../engine/index.js";
+import { collectPackFiles } from "../cli/pack-files.js";
+import { fmtRate, fmtRatio, printTable } from "./table.js";
+
+interface Generator {
+  generateAuthLog(out: string, opts: { lines: number; seed: number }): { lines: number };
+}
+
+const BATCH = 500;
+const MAX_ACK_PENDING = 20_000;
+
+async function cleanup(nc: NatsConnection, t: Topology): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream]) await jsm.streams.delete(s).catch(() => undefined);
+  await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
+}
+
+/** Pulls every message of the stream as `vigil run` does and acknowledges them a batch at a time, doing nothing else. */
+async function bareConsumer(nc: NatsConnection, t: Topology, total: number, name: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(t.eventsStream, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: MAX_ACK_PENDING });
+  const consumer = await jetstream(nc).consumers.get(t.eventsStream, name);
+  const t0 = performance.now();
+  let n = 0;
+  const iter = await consumer.consume({ max_messages: BATCH * 2 });
+  let batch = [];
+  for await (const m of iter) {
+    batch.push(m);
+    n++;
+    if (batch.length === BATCH || n >= total) {
+      for (const x of batch) x.ack();
+      batch = [];
+    }
+    if (n >= total) break;
+  }
+  await iter.close();
+  const s = (performance.now() - t0) / 1000;
+  await jsm.consumers.delete(t.eventsStream, name);
+  return s;
+}
+
+async function vigilRun(nc: NatsConnection, t: Topology, rulesDir: string, total: number, consumer: string): Promise<{ seconds: number; alerts: number }> {
+  const pack = loadPack(collectPackFiles([rulesDir]));
+  const ctl = new AbortController();
+  let events = 0;
+  const t0 = performance.now();
+  const stats = await runJetStream({
+    nc,
+    topology: { ...t, consumer },
+    makeEngine: (onAlert, onAlertUpdate) => new Engine(pack, { onAlert, onAlertUpdate }),
+    batchSize: BATCH,
+    maxAckPending: MAX_ACK_PENDING,
+    checkpointIntervalMs: 1000,
+    signal: ctl.signal,
+    observer: {
+      batch: (n) => {
+        events += n;
+        if (events >= total) ctl.abort();
+      },
+    },
+    log: () => undefined,
+  });
+  return { seconds: (performance.now() - t0) / 1000, alerts: stats.alerts };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function latency(nc: NatsConnection, root: string, url: string, rulesDir: string, rate: number, seconds: number): Promise<string[][]> {
+  const t = topologyForPrefix(`bench_lat_${process.pid}`);
+  try {
+    const pack = loadPack(collectPackFiles([rulesDir]));
+    const ctl = new AbortController();
+    const alertLat: number[] = [];
+    const eventLat: number[] = [];
+    const running = runJetStream({
+      nc,
+      topology: t,
+      makeEngine: (onAlert, onAlertUpdate) => new Engine(pack, { onAlert, onAlertUpdate }),
+      batchSize: BATCH,
+      maxAckPending: MAX_ACK_PENDING,
+      checkpointIntervalMs: 1000,
+      signal: ctl.signal,
+      observer: {
+        // Called once the batch's alerts are durable in JetStream: publish → alert.
+        alerts: (as) => {
+          const now = Date.now();
+          for (const a of as) alertLat.push(now - Date.parse(a.last_event_at));
+        },
+        events: (evs: readonly EngineEvent[]) => {
+          const now = Date.now();
+          for (let i = 0; i < evs.length; i += 10) eventLat.push(now - evs[i]!.ts);
+        },
+      },
+      log: () => undefined,
+    });
+    await new Promise((r) => setTimeout(r, 1500)); // provisioned, consumer waiting
+    const pub = await new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
+      const p = spawn(process.execPath, [join(root, "dist/bench/jetstream-publisher.js"), url, `${t.eventsSubject}.sshd.authentication`, String(rate), String(seconds)], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      p.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      p.on("error", reject);
+      p.on("close", (c) => (c === 0 ? resolve(JSON.parse(out) as { sent: number; seconds: number }) : reject(new Error(`publisher exit ${c}`))));
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    ctl.abort();
+    const stats = await running;
+    alertLat.sort((a, b) => a - b);
+    eventLat.sort((a, b) => a - b);
+    const achieved = pub.sent / pub.seconds;
+    return [
+      [`publish → alert durable (${alertLat.length} alerts)`, fmtRate(achieved), `${percentile(alertLat, 50)} ms`, `${percentile(alertLat, 99)} ms`, `${alertLat[alertLat.length - 1] ?? NaN} ms`],
+      [`publish → event evaluated (every 10th of ${stats.events})`, fmtRate(achieved), `${percentile(eventLat, 50)} ms`, `${percentile(eventLat, 99)} ms`, `${eventLat[eventLat.length - 1] ?? NaN} ms`],
+    ];
+  } finally {
+    await cleanup(nc, t);
+  }
+}
+
+export async function benchJetStream(root: string, o: { events: number; rate: number; seconds: number }): Promise<void> {
+  const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+  const nc = await connect({ servers: url });
+  const rulesDir = join(root, "rules");
+  const t = topologyForPrefix(`bench_js_${process.pid}`);
+  try {
+    const dataDir = join(root, "bench/data");
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, `auth-${o.events}.log`);
+    const gen = (await import(pathToFileURL(join(root, "bench/gen/gen-auth-log.mjs")).href)) as Generator;
+    if (!existsSync(file)) gen.generateAuthLog(file, { lines: o.events, seed: 1 });
+    const queue: EngineEvent[] = [];
+    const rs: LogReadStats = { lines: 0, events: 0, failures: new Map() };
+    await readLogEvents(file, { format: "sshd", year: 2024 }, 0, (ev) => queue.push(ev), () => undefined, rs);
+    const pub = new EventPublisher(nc, t, { rate: 0, inflight: 1024 });
+    await pub.provision(MAX_ACK_PENDING);
+    for (const ev of queue) await pub.publish(ev);
+    const total = await pub.flush();
+
+    // Alternate, best of two each: the machine may be busy.
+    const bare: number[] = [];
+    const vigil: { seconds: number; alerts: number }[] = [];
+    for (let round = 0; round < 2; round++) {
+      bare.push(await bareConsumer(nc, t, total, `bare${round}`));
+      vigil.push(await vigilRun(nc, t, rulesDir, total, `vigil${round}`));
+    }
+    const bareS = Math.min(...bare);
+    const best = vigil.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    printTable(
+      `JetStream throughput: ${fmtRate(total)} events (${fmtRate(rs.lines)} generated sshd lines as ECS JSON, one a message), batch ${BATCH}, best of 2`,
+      ["consumer", "events/s", "ratio to bare", "alerts"],
+      [
+        ["bare consumer (fetch + ack)", fmtRate(total / bareS), fmtRatio(1), "-"],
+        ["vigil run (shipped pack)", fmtRate(total / best.seconds), fmtRatio(bareS / best.seconds), String(best.alerts)],
+      ],
+    );
+  } finally {
+    await cleanup(nc, t);
+  }
+  const rows = await latency(nc, root, url, rulesDir, o.rate, o.seconds);
+  printTable(`Latency at a fixed rate of ${fmtRate(o.rate)} events/s for ${o.seconds} s (publisher in its own process)`, ["path", "achieved ev/s", "p50", "p99", "max"], rows);
+  await nc.close();
+}
