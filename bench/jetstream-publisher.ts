@@ -32,7 +32,7 @@ while (sent < total) {
       "source.ip": ip,
       "user.name": `user${sent % 97}`,
     };
-    acks.push(js.publish(subject, JSON.stringify(ev), { msgID: ev["event.id"] }));
+    acks.push(js.publish(subject, JSON.stringify(ev), { msgID: ev["event.id"], timeout: 30_000 }));
   }
   await Promise.all(acks);
   await new Promise((r) => setTimeout(r, 5));

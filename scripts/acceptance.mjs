@@ -9,6 +9,10 @@
 //    see (`message repeated N times: [ Failed … ]` lines, which fail2ban does not count).
 // 2. Linux_2k.log: the legacy RedHat `sshd(pam_unix)[pid]: authentication failure` lines,
 //    which neither fail2ban nor sshguard recognise, yield brute-force alerts.
+// 3. OpenSSH_2k.log through the main job: `vigil publish` into JetStream then `vigil run`
+//    (the real NATS server; NATS_URL, else :4222), and `vigil run --input` on the embedded
+//    default, each raise exactly the alerts `vigil replay` raises: same ids, rules, keys,
+//    counts and event times.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -85,6 +89,49 @@ if (!existsSync(openssh) || !existsSync(linux)) {
   );
   const sources = [...new Set(brute.map((a) => a.keys["source.address"]))];
   console.log(`     sources: ${sources.join(", ")}`);
+}
+
+// ---- 3. OpenSSH_2k.log through `vigil run`, on JetStream and on the embedded default --
+{
+  const essentials = (out) =>
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((a) => a.type === undefined)
+      .map((a) => JSON.stringify([a.id, a.rule, a.keys, a.count, a.first_event_at, a.last_event_at, a.fired_at]))
+      .sort();
+  const vigil = (args, env = {}) => {
+    const r = spawnSync(process.execPath, [join(root, "bin/vigil.js"), ...args], { encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, ...env } });
+    if (r.status !== 0) throw new Error(`vigil ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const rules = ["--rules", join(root, "rules")];
+  const expected = essentials(vigil(["replay", ...rules, "--year", "2024", openssh]));
+
+  const embedded = essentials(vigil(["run", ...rules, "--year", "2024", "--input", openssh], { NATS_URL: "" }));
+  check(`OpenSSH_2k.log: the embedded \`vigil run --input\` raises the alerts replay raises (${embedded.length} vs ${expected.length})`, expected.length > 0 && JSON.stringify(embedded) === JSON.stringify(expected));
+
+  const natsUrl = process.env.NATS_URL || "nats://127.0.0.1:4222";
+  const prefix = `acc_${process.pid}_${Date.now().toString(36)}`;
+  const env = { NATS_URL: natsUrl, VIGIL_NATS_PREFIX: prefix };
+  try {
+    vigil(["publish", "--year", "2024", openssh], env);
+    const viaNats = essentials(vigil(["run", ...rules, "--stop-when-idle", "2000"], env));
+    check(`OpenSSH_2k.log: \`vigil publish\` + \`vigil run\` on JetStream raise the alerts replay raises (${viaNats.length} vs ${expected.length})`, JSON.stringify(viaNats) === JSON.stringify(expected));
+    const again = essentials(vigil(["run", ...rules, "--stop-when-idle", "1000"], env));
+    check("OpenSSH_2k.log: a second run on the same stream adds no alert", again.length === 0, `${again.length} alerts`);
+  } finally {
+    const { connect } = await import("@nats-io/transport-node");
+    const { jetstreamManager } = await import("@nats-io/jetstream");
+    const { Kvm } = await import("@nats-io/kv");
+    const nc = await connect({ servers: natsUrl });
+    const jsm = await jetstreamManager(nc);
+    const up = prefix.toUpperCase();
+    for (const s of [`${up}_EVENTS`, `${up}_ALERTS`, `${up}_DEADLETTER`]) await jsm.streams.delete(s).catch(() => undefined);
+    await (await new Kvm(nc).open(`${prefix}_checkpoints`).catch(() => undefined))?.destroy().catch(() => undefined);
+    await nc.close();
+  }
 }
 
 console.log(`${passed} passed, ${failed} failed`);
