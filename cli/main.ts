@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCheck } from "./commands/check.js";
+import { runConfig } from "./commands/config.js";
 import { runFmt } from "./commands/fmt.js";
 import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
@@ -125,6 +126,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         code = await runMain(config, io, { stopWhenIdleMs: o.stopWhenIdle });
       },
     );
+
+  program
+    .command("config")
+    .description("check the configuration vigil run would use (file, environment) and print each setting's value; --settings lists every setting")
+    .option("-c, --config <file>", "YAML configuration file (default: $VIGIL_CONFIG)")
+    .option("--settings", "print the table of every setting (YAML path, environment variable, default, meaning)")
+    .action((o: { config?: string; settings?: boolean }) => {
+      const file = o.config ?? (process.env.VIGIL_CONFIG === "" ? undefined : process.env.VIGIL_CONFIG);
+      code = runConfig(o, resolveConfig({ file, env: process.env, flags: new Map() }), io);
+    });
 
   program
     .command("publish")

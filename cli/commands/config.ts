@@ -1,0 +1,33 @@
+import { type Config, type ConfigError, formatConfigError, SETTINGS } from "../config.js";
+import type { Io } from "../io.js";
+
+const show = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : v === undefined ? "" : String(v));
+
+/** The settings table as Markdown (the README's configuration section is this table). */
+export function settingsMarkdown(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.path}\` | ${s.env === undefined ? "" : `\`${s.env}\``} | ${s.type} | ${show(s.default)} | ${s.doc.replace(/\|/g, "\\|")} |`);
+  return ["| setting (YAML path) | environment | type | default | meaning |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/**
+ * `vigil config`: checks the configuration `vigil run` would use (file, environment, flags)
+ * and prints each setting's resolved value; `--settings` prints the table of every setting.
+ */
+export function runConfig(o: { settings?: boolean }, resolved: { config: Config; errors: readonly ConfigError[] }, io: Io): number {
+  if (o.settings === true) {
+    io.out(settingsMarkdown());
+    return 0;
+  }
+  for (const e of resolved.errors) io.err(formatConfigError(e));
+  if (resolved.errors.length > 0) return 2;
+  for (const s of SETTINGS) {
+    const v = resolved.config.get(s.path);
+    if (v !== undefined) io.out(`${s.path}: ${/url/.test(s.path) ? redactUrl(show(v)) : show(v)}`);
+  }
+  return 0;
+}
+
+/** Hides a password in a URL (`postgres://user:secret@host` → `postgres://user:***@host`). */
+export function redactUrl(u: string): string {
+  return u.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+}
