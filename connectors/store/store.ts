@@ -33,7 +33,7 @@ import type {
 } from "./types.js";
 import { OPEN_STATES } from "./types.js";
 import type { Database, Queryable, Row } from "./db.js";
-import { appendAudit, clampLimit, SqlAuditLog } from "./audit.js";
+import { appendAudit, appendAuditMany, clampLimit, SqlAuditLog } from "./audit.js";
 import { SqlActionLedger } from "./actions.js";
 import { SqlApiKeyStore } from "./api-keys.js";
 import { canonicalJson, hashId } from "./canonical.js";
@@ -330,9 +330,12 @@ export class SqlIncidentStore implements IncidentStore {
        WHERE i.id = x.id`,
       [JSON.stringify(severities), now, SEVERITIES],
     );
-    for (const inc of newIncidents) {
-      await appendAudit(tx, new Date(now), ENGINE, "incident.open", String(inc.id), { rule: inc.rule, severity: inc.severity, keys: inc.keys });
-    }
+    await appendAuditMany(
+      tx,
+      new Date(now),
+      ENGINE,
+      newIncidents.map((inc) => ({ action: "incident.open", target: String(inc.id), details: { rule: inc.rule, severity: inc.severity, keys: inc.keys } })),
+    );
   }
 
   // ------------------------------------------------------------------ reads

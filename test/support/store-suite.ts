@@ -40,6 +40,8 @@ const at = (base: string, ms: number): string => new Date(Date.parse(base) + ms)
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const ANALYST: Actor = { kind: "user", id: "alice" };
+/** Tests that make many round trips: the machine is shared, so they get room. */
+const SLOW = { timeout: 180_000 };
 
 let serial = 0;
 export function makeAlert(o: Partial<Alert> = {}): Alert {
@@ -131,7 +133,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
     // ------------------------------------------------------------ migrations
 
     describe("migrations", () => {
-      it("create the schema on a fresh database, and a re-run is a no-op", async () => {
+      it("create the schema on a fresh database, and a re-run is a no-op", SLOW, async () => {
         const { db, drop } = await target.fresh();
         try {
           expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
@@ -150,7 +152,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         }
       });
 
-      it("upgrade a database of the previous version, keeping its data", async () => {
+      it("upgrade a database of the previous version, keeping its data", SLOW, async () => {
         const { db, drop } = await target.fresh();
         try {
           expect(await migrate(db, SCHEMA_VERSION - 1)).toEqual(MIGRATIONS.slice(0, -1).map((m) => m.version));
@@ -169,7 +171,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         }
       });
 
-      it("apply each migration once when two instances start together", async () => {
+      it("apply each migration once when two instances start together", SLOW, async () => {
         const { db, drop } = await target.fresh();
         try {
           const [a, b] = await Promise.all([migrate(db), migrate(db)]);
@@ -285,7 +287,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(items.every((x) => x.incident_id === incidentId(a.rule, a.keys, a.id))).toBe(true);
       });
 
-      it("groups like a reference model, whatever the batching and redelivery (property)", async () => {
+      it("groups like a reference model, whatever the batching and redelivery (property)", SLOW, async () => {
         const W = 10 * MIN;
         const grouped = new SqlIncidentStore(target.db, { groupWindowMs: W, now: clock.now });
         await fc.assert(
@@ -331,7 +333,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
               expect(new Map(incidents.items.map((i) => [i.id, i.alert_count]))).toEqual(new Map([...expected].map(([id, ids]) => [id, ids.length])));
             },
           ),
-          { numRuns: 20 },
+          { numRuns: 15 },
         );
       });
 
@@ -364,7 +366,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
     // ------------------------------------------------------------ listing
 
     describe("listing", () => {
-      it("pages newest first with a cursor that is stable under inserts", async () => {
+      it("pages newest first with a cursor that is stable under inserts", SLOW, async () => {
         const initial = Array.from({ length: 25 }, (_, i) => makeAlert({ fired_at: at(T0, i * 2 * HOUR), detected_at: at(T0, i * 2 * HOUR), keys: { n: i } }));
         await store.write(initial, []);
         const seen: string[] = [];
@@ -552,7 +554,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
       });
 
       for (let k = 1; k <= N; k++) {
-        it(`fails at entry ${k} when it is altered, deleted or moved in the database`, async () => {
+        it(`fails at entry ${k} when it is altered, deleted or moved in the database`, SLOW, async () => {
           const cases: [string, string, RegExp, number][] = [
             ["altered details", `UPDATE audit_log SET details = '{"i": 99}' WHERE seq = ${k}`, /changed/, k],
             ["altered actor", `UPDATE audit_log SET actor_id = 'mallory' WHERE seq = ${k}`, /changed/, k],
@@ -578,7 +580,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         });
       }
 
-      it("does not fork under concurrent appends", async () => {
+      it("does not fork under concurrent appends", SLOW, async () => {
         await Promise.all(Array.from({ length: 40 }, (_, i) => store.audit.append({ kind: "system", id: `w${i % 4}` }, "test.concurrent", `t${i}`, { i })));
         const v = await store.audit.verify();
         expect(v).toEqual({ ok: true, entries: 40, anchor: null });
