@@ -10,6 +10,7 @@ import { benchEngine } from "./engine.js";
 import { benchJetStream } from "./jetstream.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
+import { benchStore } from "./store.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
@@ -18,7 +19,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds", "--store-alerts"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -29,3 +30,4 @@ if (all || suites.includes("language")) {
 }
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
 if (all || suites.includes("jetstream")) await benchJetStream(root, { events: value("--js-events", 200_000), rate: value("--rate", 5000), seconds: value("--seconds", 10) });
+if (all || suites.includes("store")) await benchStore({ alerts: value("--store-alerts", 20_000) });
