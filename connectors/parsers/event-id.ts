@@ -54,7 +54,11 @@ export function fnv1a32(s: string): number {
 
 /** {@link fnv1a32} as 8 lower-case hex digits. */
 export function fnv1a32Hex(s: string): string {
-  const h = fnv1a32(s);
+  return hashHex(fnv1a32(s));
+}
+
+/** A 32-bit hash (an unsigned integer) as 8 lower-case hex digits. */
+export function hashHex(h: number): string {
   const x = HEX_CODE as number[];
   // One flat 8-character string, no intermediate strings.
   return String.fromCharCode(

@@ -4,16 +4,16 @@
  * `file:line[.k]-hash` from event-id.ts) and a `@timestamp`. `decode` never throws.
  */
 import { Buffer } from "node:buffer";
-import { getField, type EventFields } from "../../engine/event.js";
-import { fnv1a32Hex, formatEventId, sourceBasename } from "./event-id.js";
+import { fieldReader, type EventFields } from "../../engine/event.js";
+import { fnv1a32Hex, formatEventId, hashHex, sourceBasename } from "./event-id.js";
 import { parseJsonEvent } from "./json.js";
 import { isSshdProgram, SshdEnricher } from "./sshd.js";
 import { createSyslogParser, MutableSyslogRecord, type SyslogOptions, type SyslogRecord } from "./syslog.js";
-import { parseFailure, type LineDecoder, type ParseResult } from "./types.js";
+import { parseFailure, type EventSink, type ParseFailure, type ParseResult, type StreamLineDecoder } from "./types.js";
 
-export type { LineDecoder, ParseFailure, ParseFailureReason, ParseResult, ParseSuccess } from "./types.js";
+export type { EventSink, LineDecoder, ParseFailure, ParseFailureReason, ParseResult, ParseSuccess, StreamLineDecoder } from "./types.js";
 export { PARSE_FAILURE_REASONS } from "./types.js";
-export { fnv1a32, fnv1a32Hex, formatEventId, lineEventId, sourceBasename } from "./event-id.js";
+export { fnv1a32, fnv1a32Hex, formatEventId, hashHex, lineEventId, sourceBasename } from "./event-id.js";
 export { parseSshdMessage } from "./sshd.js";
 
 export type DecoderFormat = "auto" | "json" | "sshd" | "syslog";
@@ -30,6 +30,7 @@ export const MAX_REPEAT = 10_000;
 
 const REPEATED = /^message repeated (\d+) times: \[ ?(.*)\]$/;
 const FORMATS: ReadonlySet<string> = new Set(["auto", "json", "sshd", "syslog"]);
+const readEventId = fieldReader("event.id");
 
 /** Decides a source's format from its first lines: "json" when most non-blank lines start with `{`. */
 export function detectFormat(sample: readonly string[]): "json" | "sshd" {
@@ -58,23 +59,36 @@ function startsWithBrace(s: string): boolean {
  * with sshd fields added to sshd's lines. "auto" decodes a line starting with `{` as JSON and
  * any other as syslog. Throws RangeError for a bad format, year or time zone (configuration).
  */
-export function createDecoder(format: DecoderFormat, opts: DecoderOptions): LineDecoder {
+export function createDecoder(format: DecoderFormat, opts: DecoderOptions): StreamLineDecoder {
   if (!FORMATS.has(format)) throw new RangeError(`unknown format "${String(format)}": expected auto, json, sshd or syslog`);
   const base = sourceBasename(opts.source);
   const syslog = format === "json" ? undefined : createSyslogParser(opts);
   const sshd = new SshdEnricher();
   const rec = new MutableSyslogRecord();
+  /** The current call's sink, and whether it is running (its errors are not the decoder's). */
+  let sink: EventSink = noSink;
+  let inSink = false;
 
-  function decodeJson(line: string, lineNo: number): ParseResult {
-    const r = parseJsonEvent(line);
-    if (!r.ok) return r;
-    if (r.id === undefined) r.fields["event.id"] = formatEventId(base, lineNo, 1, fnv1a32Hex(line));
-    else if (typeof getField(r.fields, "event.id") !== "string") r.fields["event.id"] = r.id;
-    return { ok: true, events: [r.fields], ts: r.ts };
+  function emit(fields: EventFields, ts: number, id: string): void {
+    inSink = true;
+    sink(fields, ts, id);
+    inSink = false;
   }
 
-  function decodeSyslog(line: string, lineNo: number, rec: SyslogRecord): ParseResult {
-    const hash = fnv1a32Hex(line);
+  function decodeJson(line: string, lineNo: number, lineHash: number): ParseFailure | undefined {
+    const r = parseJsonEvent(line);
+    if (!r.ok) return r;
+    let id = r.id;
+    if (id === undefined) {
+      id = formatEventId(base, lineNo, 1, lineHash >= 0 ? hashHex(lineHash) : fnv1a32Hex(line));
+      r.fields["event.id"] = id;
+    } else if (typeof readEventId(r.fields) !== "string") r.fields["event.id"] = id;
+    emit(r.fields, r.ts, id);
+    return undefined;
+  }
+
+  function decodeSyslog(line: string, lineNo: number, lineHash: number, rec: SyslogRecord): undefined {
+    const hash = lineHash >= 0 ? hashHex(lineHash) : fnv1a32Hex(line);
     let message = rec.message;
     let repeat = 1;
     if (message.startsWith("message repeated ")) {
@@ -123,24 +137,38 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Line
       ev["log.syslog.severity.code"] = rec.priority & 7;
     }
     if (isSshd) sshd.enrich(ev, message, rec.host, rec.pid, rec.subsystem !== undefined && rec.subsystem.startsWith("pam_"));
-    if (repeat === 1) return { ok: true, events: [ev], ts: rec.ts };
-    const events: EventFields[] = [ev];
-    for (let k = 2; k <= repeat; k++) events.push({ ...ev, "event.id": formatEventId(base, lineNo, k, hash) });
-    return { ok: true, events, ts: rec.ts };
+    const ts = rec.ts;
+    if (repeat === 1) {
+      emit(ev, ts, id);
+      return undefined;
+    }
+    // The copies are made before any event leaves, from the event as the decoder built it.
+    const copies: EventFields[] = [];
+    for (let k = 2; k <= repeat; k++) copies.push({ ...ev, "event.id": formatEventId(base, lineNo, k, hash) });
+    emit(ev, ts, id);
+    for (const c of copies) emit(c, ts, c["event.id"] as string);
+    return undefined;
   }
 
-  function decodeLine(raw: string, lineNo: number): ParseResult {
+  function decodeLine(raw: string, lineNo: number, lineHash: number): ParseFailure | undefined {
     let line = raw;
+    let hash = lineHash;
     let n = line.length;
     if (n > 0 && line.charCodeAt(n - 1) === 10) n--;
     if (n > 0 && line.charCodeAt(n - 1) === 13) n--;
-    if (n !== line.length) line = line.slice(0, n);
-    if (n > 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    if (n !== line.length) {
+      line = line.slice(0, n);
+      hash = -1;
+    }
+    if (n > 0 && line.charCodeAt(0) === 0xfeff) {
+      line = line.slice(1);
+      hash = -1;
+    }
     if (line.length > MAX_LINE_BYTES / 3 && (line.length > MAX_LINE_BYTES || Buffer.byteLength(line, "utf8") > MAX_LINE_BYTES)) {
       return parseFailure("line_too_long", `line is longer than ${MAX_LINE_BYTES} bytes (64 KiB)`);
     }
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return parseFailure("empty_line", "blank line");
-    if (syslog === undefined || (format === "auto" && startsWithBrace(line))) return decodeJson(line, lineNo);
+    if (syslog === undefined || (format === "auto" && startsWithBrace(line))) return decodeJson(line, lineNo, hash);
     const failure = syslog.parseInto(line, rec);
     if (failure !== undefined) {
       if (format === "auto" && failure.reason === "not_syslog") {
@@ -148,16 +176,36 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Line
       }
       return failure;
     }
-    return decodeSyslog(line, lineNo, rec);
+    return decodeSyslog(line, lineNo, hash, rec);
+  }
+
+  function decodeTo(line: string, lineNo: number, lineHash: number, to: EventSink): ParseFailure | undefined {
+    sink = to;
+    try {
+      return decodeLine(line, lineNo, lineHash);
+    } catch (e) {
+      if (inSink) {
+        inSink = false;
+        throw e;
+      }
+      return parseFailure("decoder_error", `internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      sink = noSink;
+    }
   }
 
   return {
+    decodeTo,
     decode(line: string, lineNo: number): ParseResult {
-      try {
-        return decodeLine(line, lineNo);
-      } catch (e) {
-        return parseFailure("decoder_error", `internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      const events: EventFields[] = [];
+      let ts = 0;
+      const failure = decodeTo(line, lineNo, -1, (ev, t) => {
+        events.push(ev);
+        ts = t;
+      });
+      return failure ?? { ok: true, events, ts };
     },
   };
 }
+
+function noSink(): void {}

@@ -2,8 +2,10 @@
  * JSON lines of ECS events, nested (`{"source": {"ip": …}}`) or dotted (`{"source.ip": …}`).
  * The document is kept as it arrived; the decoder only adds `event.id` when it has none.
  */
-import { getField, parseEventTime, type EventFields } from "../../engine/event.js";
+import { fieldReader, parseEventTime, type EventFields } from "../../engine/event.js";
 import { parseFailure, type ParseFailure } from "./types.js";
+
+const readEventId = fieldReader("event.id");
 
 export interface JsonEvent {
   readonly ok: true;
@@ -36,7 +38,7 @@ export function parseJsonEvent(line: string): JsonEvent | ParseFailure {
     const shown = typeof rawTs === "string" ? `"${rawTs.slice(0, 64)}"` : typeof rawTs;
     return parseFailure("bad_timestamp", `"@timestamp" ${shown} is not an RFC 3339 time or epoch milliseconds`);
   }
-  const rawId = getField(fields, "event.id");
+  const rawId = readEventId(fields);
   let id: string | undefined;
   if (typeof rawId === "string" && rawId !== "") id = rawId;
   else if (typeof rawId === "number" && Number.isFinite(rawId)) id = String(rawId);

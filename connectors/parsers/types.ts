@@ -47,6 +47,22 @@ export interface LineDecoder {
   decode(line: string, lineNo: number): ParseResult;
 }
 
+/** Receives a decoded event with its time (epoch ms) and id (its `event.id`). */
+export type EventSink = (fields: EventFields, ts: number, id: string) => void;
+
+/**
+ * A decoder with an allocation-free path for readers: events go to a sink in line order, no
+ * result object or array per line.
+ */
+export interface StreamLineDecoder extends LineDecoder {
+  /**
+   * Decodes one line, handing each event to `emit`; returns why the line failed, or undefined.
+   * `lineHash` is fnv1a32(line) when the caller has it (a reader hashing bytes), else -1. An
+   * error thrown by `emit` propagates; any other error becomes a `decoder_error` failure.
+   */
+  decodeTo(line: string, lineNo: number, lineHash: number, emit: EventSink): ParseFailure | undefined;
+}
+
 /** Builds a failure result. */
 export function parseFailure(reason: ParseFailureReason, message: string): ParseFailure {
   return { ok: false, reason, message };

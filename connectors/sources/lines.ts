@@ -1,38 +1,114 @@
+import { Buffer, isAscii } from "node:buffer";
 import type { Readable } from "node:stream";
+
+/**
+ * Called once per line, synchronously. `lineHash` is the 32-bit FNV-1a of the line's UTF-8
+ * bytes (see connectors/parsers/event-id.ts) when the reader computed it on the way — for
+ * ASCII text — and -1 when it did not.
+ */
+export type OnLine = (line: string, lineNo: number, lineHash: number) => void;
+
+export interface LineReadOptions {
+  /**
+   * Longest line kept in full, in bytes: past it a line is cut to this many bytes plus one (so
+   * that it still reads as too long) and memory stays bounded on a file without newlines.
+   * Default: unbounded.
+   */
+  readonly maxLineBytes?: number;
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over `buf[from, to)` (the bytes themselves: equal to event-id.ts's fnv1a32 for ASCII). */
+function fnvBytes(buf: Uint8Array, from: number, to: number): number {
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ (buf[i] as number), FNV_PRIME);
+  return h >>> 0;
+}
 
 /**
  * Splits a byte stream into lines and hands each to `onLine` synchronously, chunk by chunk
  * (no promise per line). Lines are numbered from 1; `\r\n` and a last line without a
- * terminator are handled. Returns the number of lines read.
+ * terminator are handled; text is UTF-8 (invalid bytes read as U+FFFD). Returns the number of
+ * lines read.
+ *
+ * Each chunk's complete lines are decoded as one string and sliced per line (no copy per
+ * line); a chunk that is all ASCII is decoded as Latin-1 (a plain copy) and its lines are
+ * hashed from the bytes, which is several times cheaper than hashing the string later.
  */
-export async function forEachLine(stream: Readable, onLine: (line: string, lineNo: number) => void): Promise<number> {
-  stream.setEncoding("utf8");
-  let carry = "";
+export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineReadOptions = {}): Promise<number> {
+  const maxLine = opts.maxLineBytes ?? Number.POSITIVE_INFINITY;
+  /** Bytes of an unfinished line carried over from earlier chunks. */
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
   let lineNo = 0;
-  for await (const chunk of stream as AsyncIterable<string>) {
+
+  /** A complete line from `bytes` (its `\n` excluded); slow path for lines spanning chunks. */
+  const single = (bytes: Buffer): void => {
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 13) end--;
+    if (isAscii(bytes.subarray(0, end))) onLine(bytes.toString("latin1", 0, end), ++lineNo, fnvBytes(bytes, 0, end));
+    else onLine(bytes.toString("utf8", 0, end), ++lineNo, -1);
+  };
+
+  const addCarry = (b: Buffer): void => {
+    if (carryBytes > maxLine) return;
+    const room = maxLine + 1 - carryBytes;
+    const part = b.length > room ? b.subarray(0, room) : b;
+    carry.push(Buffer.from(part)); // a copy: the stream may reuse its chunk's memory
+    carryBytes += part.length;
+  };
+
+  for await (const raw of stream as AsyncIterable<Buffer | string>) {
+    const chunk = typeof raw === "string" ? Buffer.from(raw, "utf8") : raw;
     let start = 0;
-    let nl = chunk.indexOf("\n");
-    if (nl === -1) {
-      carry += chunk;
+    const end = chunk.length;
+    if (carryBytes > 0) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        addCarry(chunk);
+        continue;
+      }
+      addCarry(chunk.subarray(0, nl));
+      const joined = carry.length === 1 ? (carry[0] as Buffer) : Buffer.concat(carry);
+      carry = [];
+      carryBytes = 0;
+      single(joined);
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last < start) {
+      if (start < end) addCarry(chunk.subarray(start));
       continue;
     }
-    if (carry !== "") {
-      onLine(stripCr(carry + chunk.slice(0, nl)), ++lineNo);
-      carry = "";
-      start = nl + 1;
-      nl = chunk.indexOf("\n", start);
+    // Complete lines: chunk[start, last].
+    if (isAscii(chunk.subarray(start, last))) {
+      const text = chunk.toString("latin1", start, last + 1);
+      let s = 0;
+      let nl = text.indexOf("\n");
+      while (nl !== -1) {
+        let e = nl;
+        if (e > s && text.charCodeAt(e - 1) === 13) e--;
+        onLine(text.slice(s, e), ++lineNo, fnvBytes(chunk, start + s, start + e));
+        s = nl + 1;
+        nl = text.indexOf("\n", s);
+      }
+    } else {
+      // Whole lines end at a `\n`, which never splits a UTF-8 sequence.
+      const text = chunk.toString("utf8", start, last + 1);
+      let s = 0;
+      let nl = text.indexOf("\n");
+      while (nl !== -1) {
+        let e = nl;
+        if (e > s && text.charCodeAt(e - 1) === 13) e--;
+        onLine(text.slice(s, e), ++lineNo, -1);
+        s = nl + 1;
+        nl = text.indexOf("\n", s);
+      }
     }
-    while (nl !== -1) {
-      onLine(stripCr(chunk.slice(start, nl)), ++lineNo);
-      start = nl + 1;
-      nl = chunk.indexOf("\n", start);
-    }
-    carry = chunk.slice(start);
+    if (last + 1 < end) addCarry(chunk.subarray(last + 1));
   }
-  if (carry !== "") onLine(stripCr(carry), ++lineNo);
+  if (carryBytes > 0) single(carry.length === 1 ? (carry[0] as Buffer) : Buffer.concat(carry));
   return lineNo;
-}
-
-function stripCr(s: string): string {
-  return s.length > 0 && s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import { type EngineEvent, getField, parseEventTime } from "../../engine/index.js";
-import { createDecoder, type DecoderFormat } from "../parsers/index.js";
+import type { EngineEvent, EventFields } from "../../engine/index.js";
+import { createDecoder, type DecoderFormat, MAX_LINE_BYTES } from "../parsers/index.js";
 import { forEachLine } from "./lines.js";
 
 export interface LogReadOptions {
@@ -38,28 +38,24 @@ export async function readLogEvents(
 ): Promise<number> {
   const source = path === "-" ? "stdin" : path;
   const decoder = createDecoder(opts.format, { source, year: opts.year, tz: opts.tz });
-  const stream: Readable = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream: Readable = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: 1 << 19 });
   let seq = firstSeq;
-  const fail = (line: number, reason: string, message: string) => {
-    stats.failures.set(reason, (stats.failures.get(reason) ?? 0) + 1);
-    onFailure({ source, line, reason, message });
+  let lineNo = 0;
+  const emit = (fields: EventFields, ts: number, id: string): void => {
+    stats.events++;
+    onEvent({ id, ts, seq: seq++, fields, source, position: lineNo });
   };
-  stats.lines += await forEachLine(stream, (line, lineNo) => {
-    const r = decoder.decode(line, lineNo);
-    if (!r.ok) {
-      if (r.reason !== "empty_line") fail(lineNo, r.reason, r.message);
-      return;
-    }
-    for (const fields of r.events) {
-      const ts = r.ts ?? parseEventTime(getField(fields, "@timestamp"));
-      if (ts === undefined) {
-        fail(lineNo, "bad_timestamp", "the event has no usable @timestamp (RFC 3339 or epoch milliseconds)");
-        continue;
+  stats.lines += await forEachLine(
+    stream,
+    (line, n, lineHash) => {
+      lineNo = n;
+      const f = decoder.decodeTo(line, n, lineHash, emit);
+      if (f !== undefined && f.reason !== "empty_line") {
+        stats.failures.set(f.reason, (stats.failures.get(f.reason) ?? 0) + 1);
+        onFailure({ source, line: n, reason: f.reason, message: f.message });
       }
-      const id = getField(fields, "event.id");
-      stats.events++;
-      onEvent({ id: typeof id === "string" ? id : `${source}:${lineNo}`, ts, seq: seq++, fields, source, position: lineNo });
-    }
-  });
+    },
+    { maxLineBytes: MAX_LINE_BYTES },
+  );
   return seq;
 }
