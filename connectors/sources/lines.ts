@@ -15,6 +15,8 @@ export interface LineReadOptions {
    * Default: unbounded.
    */
   readonly maxLineBytes?: number;
+  /** Awaited after each chunk's lines: back-pressure for a reader that hands events on in batches. */
+  readonly afterChunk?: () => Promise<void>;
 }
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
@@ -68,7 +70,7 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
       const nl = chunk.indexOf(10);
       if (nl === -1) {
         addCarry(chunk);
-        continue;
+        continue; // no complete line: nothing to hand on
       }
       addCarry(chunk.subarray(0, nl));
       const joined = carry.length === 1 ? (carry[0] as Buffer) : Buffer.concat(carry);
@@ -80,6 +82,7 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
     const last = chunk.lastIndexOf(10);
     if (last < start) {
       if (start < end) addCarry(chunk.subarray(start));
+      if (opts.afterChunk !== undefined) await opts.afterChunk(); // the carried line was completed
       continue;
     }
     // Complete lines: chunk[start, last].
@@ -108,7 +111,9 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
       }
     }
     if (last + 1 < end) addCarry(chunk.subarray(last + 1));
+    if (opts.afterChunk !== undefined) await opts.afterChunk();
   }
   if (carryBytes > 0) single(carry.length === 1 ? (carry[0] as Buffer) : Buffer.concat(carry));
+  if (opts.afterChunk !== undefined) await opts.afterChunk();
   return lineNo;
 }

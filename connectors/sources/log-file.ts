@@ -35,10 +35,28 @@ export async function readLogEvents(
   onEvent: (ev: EngineEvent) => void,
   onFailure: (f: LineFailure) => void,
   stats: LogReadStats,
+  afterChunk?: () => Promise<void>,
 ): Promise<number> {
   const source = path === "-" ? "stdin" : path;
-  const decoder = createDecoder(opts.format, { source, year: opts.year, tz: opts.tz });
   const stream: Readable = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: 1 << 19 });
+  return readLogStream(stream, source, opts, firstSeq, onEvent, onFailure, stats, afterChunk);
+}
+
+/**
+ * {@link readLogEvents} over any byte stream named `source` (a followed file's generation).
+ * `afterChunk` is awaited after each chunk's lines (back-pressure).
+ */
+export async function readLogStream(
+  stream: Readable,
+  source: string,
+  opts: LogReadOptions,
+  firstSeq: number,
+  onEvent: (ev: EngineEvent) => void,
+  onFailure: (f: LineFailure) => void,
+  stats: LogReadStats,
+  afterChunk?: () => Promise<void>,
+): Promise<number> {
+  const decoder = createDecoder(opts.format, { source, year: opts.year, tz: opts.tz });
   let seq = firstSeq;
   let lineNo = 0;
   const emit = (fields: EventFields, ts: number, id: string): void => {
@@ -55,7 +73,7 @@ export async function readLogEvents(
         onFailure({ source, line: n, reason: f.reason, message: f.message });
       }
     },
-    { maxLineBytes: MAX_LINE_BYTES },
+    { maxLineBytes: MAX_LINE_BYTES, ...(afterChunk === undefined ? {} : { afterChunk }) },
   );
   return seq;
 }
