@@ -508,6 +508,12 @@ export class SqlIncidentStore implements IncidentStore {
     ]);
   }
 
+  /** The incident an alert joined, once the alert is stored (responders link actions with it). */
+  async alertIncident(alertId: string): Promise<string | undefined> {
+    const [row] = await this.db.query<{ incident_id: string }>("SELECT incident_id FROM alerts WHERE id = $1", [alertId]);
+    return row?.incident_id;
+  }
+
   /** The source of a rule version recorded by {@link recordRuleVersion}. */
   async ruleVersion(rule: string, version: string): Promise<string | undefined> {
     const [row] = await this.db.query<{ source: string }>("SELECT source FROM rule_versions WHERE rule = $1 AND version = $2", [rule, version]);
