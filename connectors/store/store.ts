@@ -224,7 +224,10 @@ export class SqlIncidentStore implements IncidentStore {
   }
 
   private async insertFresh(tx: Queryable, fresh: Alert[]): Promise<void> {
-    const groups = [...new Set(fresh.map((a) => groupKey(a.rule, a.keys)))];
+    const groups = [...new Set(fresh.map((a) => groupKey(a.rule, a.keys)))].sort();
+    // Writers of the same rule and key queue here (in one order: no deadlock), so two
+    // instances writing at once still open one incident, not two.
+    await tx.query("SELECT count(pg_advisory_xact_lock(hashtextextended(g, 0))) FROM unnest($1::text[]) AS g", [groups]);
     const rows = await tx.query(
       `SELECT id, group_key, severity, first_fired_at, last_fired_at FROM incidents
        WHERE group_key = ANY($1::text[]) AND state IN ('new', 'acknowledged', 'contained')

@@ -259,6 +259,18 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(items).toHaveLength(4);
       });
 
+      it("opens one incident when two writers write alerts of the same rule and key at once", SLOW, async () => {
+        const other = new SqlIncidentStore(target.db, { now: clock.now });
+        for (let round = 0; round < 5; round++) {
+          await reset(target.db);
+          const a = makeAlert({ fired_at: at(T0, round * MIN) });
+          const b = makeAlert({ fired_at: at(T0, round * MIN + 1000) });
+          await Promise.all([store.write([a], []), other.write([b], [])]);
+          const { items } = await store.listIncidents({}, 10, null);
+          expect(items.map((i) => i.alert_count)).toEqual([2]);
+        }
+      });
+
       it("takes the group window from its options", async () => {
         const narrow = new SqlIncidentStore(target.db, { groupWindowMs: 5 * MIN, now: clock.now });
         await narrow.write([makeAlert({ fired_at: T0 }), makeAlert({ fired_at: at(T0, 4 * MIN) }), makeAlert({ fired_at: at(T0, 10 * MIN) })], []);
