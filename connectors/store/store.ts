@@ -224,7 +224,10 @@ export class SqlIncidentStore implements IncidentStore {
   }
 
   private async insertFresh(tx: Queryable, fresh: Alert[]): Promise<void> {
-    const groups = [...new Set(fresh.map((a) => groupKey(a.rule, a.keys)))];
+    const groups = [...new Set(fresh.map((a) => groupKey(a.rule, a.keys)))].sort();
+    // Writers of the same rule and key queue here (in one order: no deadlock), so two
+    // instances writing at once still open one incident, not two.
+    await tx.query("SELECT count(pg_advisory_xact_lock(hashtextextended(g, 0))) FROM unnest($1::text[]) AS g", [groups]);
     const rows = await tx.query(
       `SELECT id, group_key, severity, first_fired_at, last_fired_at FROM incidents
        WHERE group_key = ANY($1::text[]) AND state IN ('new', 'acknowledged', 'contained')
@@ -506,6 +509,12 @@ export class SqlIncidentStore implements IncidentStore {
       source,
       this.now().toISOString(),
     ]);
+  }
+
+  /** The incident an alert joined, once the alert is stored (responders link actions with it). */
+  async alertIncident(alertId: string): Promise<string | undefined> {
+    const [row] = await this.db.query<{ incident_id: string }>("SELECT incident_id FROM alerts WHERE id = $1", [alertId]);
+    return row?.incident_id;
   }
 
   /** The source of a rule version recorded by {@link recordRuleVersion}. */

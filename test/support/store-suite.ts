@@ -11,6 +11,7 @@ import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../connectors/store/migr
 import { SqlIncidentStore, incidentId, DEFAULT_GROUP_WINDOW_MS } from "../../connectors/store/store.js";
 import { StoreInputError } from "../../connectors/store/errors.js";
 import { actionId } from "../../connectors/store/actions.js";
+import { startAuditRetention } from "../../connectors/store/retention.js";
 import type { Actor, Incident, Result } from "../../connectors/store/types.js";
 
 export interface StoreTarget {
@@ -220,6 +221,8 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         const detail = await store.getIncident(inc.id);
         expect(detail?.alerts.map((x) => x.id)).toEqual([a.id]);
         expect(detail?.alerts[0]).toMatchObject({ rule_version: "a1b2c3", count: 5, suppressed: 0, evidence: a.evidence, actions: [] });
+        expect(await store.alertIncident(a.id)).toBe(inc.id);
+        expect(await store.alertIncident("unknown")).toBeUndefined();
       });
 
       it("is idempotent: writing the same alerts again changes nothing", async () => {
@@ -254,6 +257,18 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(byId.get(incidentId(other.rule, other.keys, other.id))?.alert_count).toBe(1);
         expect(byId.get(incidentId(otherRule.rule, otherRule.keys, otherRule.id))?.alert_count).toBe(1);
         expect(items).toHaveLength(4);
+      });
+
+      it("opens one incident when two writers write alerts of the same rule and key at once", SLOW, async () => {
+        const other = new SqlIncidentStore(target.db, { now: clock.now });
+        for (let round = 0; round < 5; round++) {
+          await reset(target.db);
+          const a = makeAlert({ fired_at: at(T0, round * MIN) });
+          const b = makeAlert({ fired_at: at(T0, round * MIN + 1000) });
+          await Promise.all([store.write([a], []), other.write([b], [])]);
+          const { items } = await store.listIncidents({}, 10, null);
+          expect(items.map((i) => i.alert_count)).toEqual([2]);
+        }
       });
 
       it("takes the group window from its options", async () => {
@@ -609,6 +624,24 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
 
         await tamper(target.db, "DELETE FROM audit_log WHERE seq = 7");
         expect(await store.audit.verify()).toMatchObject({ ok: false, failed_at: 7, reason: expect.stringMatching(/missing/) as unknown });
+      });
+
+      it("prunes on a timer with the configured retention", async () => {
+        for (let d = 0; d < 4; d++) {
+          clock.set(at(T0, d * 24 * HOUR));
+          await store.audit.append(ANALYST, "test.day", `d${d}`, { d });
+        }
+        const logged: unknown[] = [];
+        const timer = startAuditRetention(store.audit, { days: 2, intervalMs: 60_000, now: () => new Date(at(T0, 3 * 24 * HOUR + HOUR)), log: (m, f) => logged.push([m, f]) });
+        try {
+          expect(await timer.last).toBe(2);
+        } finally {
+          timer.stop();
+        }
+        expect(logged).toEqual([["audit entries pruned", { removed: 2, retention_days: 2 }]]);
+        expect((await store.audit.list(0, 10)).map((e) => e.details.d ?? e.action)).toEqual([2, 3, "audit.prune"]);
+        expect((await store.audit.verify()).ok).toBe(true);
+        expect(() => startAuditRetention(store.audit, { days: -1 })).toThrow(RangeError);
       });
 
       it("catches deleting the newest entries and a deletion in the middle after pruning", async () => {
