@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- SUITE... ] [--lines N] [--skip-fail2ban]`: runs the benchmarks and prints
- * a table per suite. Suites: replay, language (`--lang-events N`, `--lang-rules N`). Numbers
+ * a table per suite. Suites: replay, language (`--lang-events N`, `--lang-rules N`), anomaly
+ * (`--anomaly-rows N`). Numbers
  * are ratios against a baseline measured in the same run.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchAnomaly } from "./anomaly.js";
 import { benchEngine } from "./engine.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
@@ -16,7 +18,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--anomaly-rows"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -26,3 +28,4 @@ if (all || suites.includes("language")) {
   if (!ok) process.exitCode = 1;
 }
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
+if (all || suites.includes("anomaly")) await benchAnomaly(root, { rows: value("--anomaly-rows", 1_000_000) });
