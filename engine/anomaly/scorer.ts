@@ -16,6 +16,22 @@ export interface AnomalyOptions {
   readonly sampleSize?: number;
   /** Called with each newly trained model version (to store it: files or PostgreSQL). */
   readonly onTrained?: (file: ModelFile, key: string) => void;
+  /** Called with every score (to write it to InfluxDB: connectors/anomaly/influx-scores.ts). */
+  readonly onScore?: (s: ScoreRecord) => void;
+}
+
+/** One scored event, as written to the time-series store. */
+export interface ScoreRecord {
+  readonly model: string;
+  readonly version: number;
+  /** The key's values joined by `|` ("" for a model without `by`). */
+  readonly key: string;
+  /** Event time (ms). */
+  readonly ts: number;
+  readonly eventId: string;
+  readonly raw: number;
+  readonly score: number;
+  readonly fired: boolean;
 }
 
 /** The outcome of scoring one event. */
@@ -107,7 +123,9 @@ export class AnomalyScorer {
     this.sample(km, ev);
     if (km.scorer === undefined) return undefined;
     const { raw, score } = km.scorer.scoreRow(km.encoder.encode(ev));
-    return { raw, score, fires: compare(score, this.corr.op, this.corr.value), keyValues, keyPaths: this.by, model: this.model.name, modelVersion: km.version };
+    const fires = compare(score, this.corr.op, this.corr.value);
+    this.opts.onScore?.({ model: this.model.name, version: km.version, key: keyValues.map(keyText).join("|"), ts: ev.ts, eventId: ev.id, raw, score, fired: fires });
+    return { raw, score, fires, keyValues, keyPaths: this.by, model: this.model.name, modelVersion: km.version };
   }
 
   private sample(km: KeyModel, ev: EngineEvent): void {
