@@ -50,10 +50,12 @@ export function registerAnomaly(program: Command, io: Io, setCode: (c: number) =
   anomaly
     .command("train")
     .description("train a native model on a baseline (a CSV table, or event files with --spec) and store it, versioned, with its metadata")
-    .argument("<file...>", "a numeric CSV table, or (with --spec) event files: JSON lines or logs; - for stdin")
+    .argument("[file...]", "a numeric CSV table, or (with --spec) event files: JSON lines or logs; - for stdin")
     .option("--spec <file>", "model definition (JSON): features computed from events")
     .option("--name <name>", "model name (default: the definition's, or `table`)")
     .option("--label <column>", "CSV: a label column to leave out of the features")
+    .option("--nats-url <url>", "with --spec: train on the events stream instead of files (event time in --from/--to)")
+    .option("--stream <name>", "the events stream (default SECURITY_EVENTS)")
     .option("--from <time>", "events: baseline start (RFC 3339, inclusive)")
     .option("--to <time>", "events: baseline end (RFC 3339, exclusive)")
     .option("--trees <n>", "trees (default 100)", positive)

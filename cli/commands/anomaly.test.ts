@@ -1,7 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, expect, test } from "vitest";
+import { natsUrl, uniqueName } from "../../test/support/services.js";
 import { meanSd } from "../../engine/anomaly/auc.js";
 import { main } from "../main.js";
 
@@ -142,5 +145,31 @@ describe("vigil anomaly train / score", () => {
     const bad = await vigil("anomaly", "train", history, "--spec", badSpec, "--model", join(tmp, "x.json"));
     expect(bad.code).toBe(1);
     expect(bad.err.join("\n")).toMatch(/features\[0\]: "agg" must be "count", "distinct" or "sum"/);
+  });
+});
+
+describe("vigil anomaly train --nats-url (real NATS JetStream)", () => {
+  test("trains on a time range of the events stream", async () => {
+    const nc = await connect({ servers: natsUrl() });
+    const stream = uniqueName("TRAIN").toUpperCase();
+    const subject = uniqueName("train");
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: [`${subject}.>`] });
+    try {
+      const js = jetstream(nc);
+      const t0 = Date.UTC(2024, 0, 1);
+      for (let i = 0; i < 200; i++) await js.publish(`${subject}.net.network`, JSON.stringify({ "@timestamp": new Date(t0 + i * 60_000).toISOString(), bytes: 100 + (i % 13) }));
+      const spec = join(tmp, "net.json");
+      writeFileSync(spec, JSON.stringify({ name: "net", features: [{ name: "bytes", kind: "numeric", field: "bytes" }] }));
+      const store = join(tmp, "nats-store");
+      const r = await vigil("anomaly", "train", "--spec", spec, "--nats-url", natsUrl(), "--stream", stream, "--from", new Date(t0 + 50 * 60_000).toISOString(), "--to", new Date(t0 + 150 * 60_000).toISOString(), "--store", store);
+      expect(r.code).toBe(0);
+      expect(r.err.join("\n")).toMatch(/200 messages, 100 events in range, 0 undecodable[\s\S]*trained net v1: 100 rows, 1 features/);
+      const stored = JSON.parse(readFileSync(join(store, "net", "v000001.json"), "utf8")) as { training: { from: string; to: string; source: string } };
+      expect(stored.training).toMatchObject({ from: new Date(t0 + 50 * 60_000).toISOString(), to: new Date(t0 + 149 * 60_000).toISOString(), source: `${natsUrl()} stream ${stream}` });
+    } finally {
+      await jsm.streams.delete(stream);
+      await nc.close();
+    }
   });
 });

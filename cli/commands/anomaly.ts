@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import pg from "pg";
+import { connect } from "@nats-io/transport-node";
 import { FileModelStore } from "../../connectors/anomaly/file-store.js";
+import { readStreamBaseline } from "../../connectors/anomaly/jetstream-baseline.js";
 import { PgModelStore } from "../../connectors/anomaly/pg-store.js";
 import { readLogEvents, type LogReadStats } from "../../connectors/sources/log-file.js";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
@@ -110,6 +112,9 @@ export interface TrainCliOptions extends StoreOptions {
   readonly from?: string;
   readonly to?: string;
   readonly format: DecoderFormat;
+  /** Train on the events stream of this NATS server instead of files. */
+  readonly natsUrl?: string;
+  readonly stream?: string;
 }
 
 async function readEvents(files: readonly string[], format: DecoderFormat, io: Io, keep: (ev: EngineEvent) => boolean): Promise<EngineEvent[] | undefined> {
@@ -152,6 +157,10 @@ export async function runAnomalyTrain(files: readonly string[], o: TrainCliOptio
   try {
     let file: ModelFile;
     if (o.spec === undefined) {
+      if (o.natsUrl !== undefined) {
+        io.err("train: training on a stream needs --spec MODEL.json (the features to compute from its events)");
+        return 2;
+      }
       if (files.length !== 1) {
         io.err("train: a table model takes one CSV file (give --spec MODEL.json to train on event files)");
         return 2;
@@ -170,10 +179,28 @@ export async function runAnomalyTrain(files: readonly string[], o: TrainCliOptio
       const def = parseModelDefinition(JSON.parse(readFileSync(o.spec, "utf8")), o.spec);
       const from = parseTime(o.from, "--from");
       const to = parseTime(o.to, "--to");
-      const events = await readEvents(files, o.format, io, (ev) => (from === undefined || ev.ts >= from) && (to === undefined || ev.ts < to));
+      if (o.natsUrl === undefined && files.length === 0) {
+        io.err("train: give event files, or --nats-url to train on the events stream");
+        return 2;
+      }
+      let events: EngineEvent[] | undefined;
+      let source = files.join(", ");
+      if (o.natsUrl !== undefined) {
+        const nc = await connect({ servers: o.natsUrl, name: "vigil anomaly train" });
+        const stream = o.stream ?? "SECURITY_EVENTS";
+        const got: EngineEvent[] = [];
+        try {
+          const st = await readStreamBaseline(nc, stream, { fromMs: from, toMs: to }, (ev) => got.push(ev));
+          io.err(`stream ${stream}: ${st.messages} messages, ${st.events} events in range, ${st.undecodable} undecodable`);
+        } finally {
+          await nc.close();
+        }
+        events = got.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+        source = `${o.natsUrl} stream ${stream}`;
+      } else events = await readEvents(files, o.format, io, (ev) => (from === undefined || ev.ts >= from) && (to === undefined || ev.ts < to));
       if (events === undefined) return 1;
       if (events.length === 0) {
-        io.err(`train: no events in ${files.join(", ")}${from !== undefined || to !== undefined ? " within --from/--to" : ""}: nothing to learn from`);
+        io.err(`train: no events in ${source}${from !== undefined || to !== undefined ? " within --from/--to" : ""}: nothing to learn from`);
         return 1;
       }
       const encoder = new FeatureEncoder(def.features);
@@ -185,7 +212,7 @@ export async function runAnomalyTrain(files: readonly string[], o: TrainCliOptio
         columns: encoder.columns,
         defs: def.features,
         state,
-        source: files.join(", "),
+        source,
         from: new Date((events[0] as EngineEvent).ts).toISOString(),
         to: new Date((events[events.length - 1] as EngineEvent).ts).toISOString(),
         params: { trees: o.trees ?? def.trees, sampleSize: o.sampleSize ?? def.sampleSize, seed: o.seed ?? def.seed },
