@@ -1,13 +1,19 @@
 /**
  * `npm run bench [-- SUITE... ] [--lines N] [--skip-fail2ban]`: runs the benchmarks and prints
  * a table per suite. Suites: replay, language (`--lang-events N`, `--lang-rules N`), engine,
- * jetstream (`--js-events N`, `--rate N`, `--seconds N`; needs the NATS server). Numbers
+ * jetstream (`--js-events N`, `--rate N`, `--seconds N`; needs the NATS server), store
+ * (`--store-alerts N`), anomaly (`--anomaly-rows N`); anomaly-eval only when named (`--seeds N`,
+ * `--adapter-runs-large N`, `--skip-adapter`, `--odds DIR`); nab only when named (`--nab DIR`,
+ * `--nab-threshold X`). Numbers
  * are ratios against a baseline measured in the same run.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchAnomaly } from "./anomaly.js";
+import { benchAnomalyEval } from "./anomaly-eval.js";
 import { benchEngine } from "./engine.js";
 import { benchJetStream } from "./jetstream.js";
+import { benchNab } from "./nab.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
 import { benchStore } from "./store.js";
@@ -19,7 +25,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds", "--store-alerts"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds", "--store-alerts", "--anomaly-rows", "--seeds", "--adapter-runs-large", "--odds", "--nab", "--nab-threshold"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -31,3 +37,14 @@ if (all || suites.includes("language")) {
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
 if (all || suites.includes("jetstream")) await benchJetStream(root, { events: value("--js-events", 200_000), rate: value("--rate", 5000), seconds: value("--seconds", 10) });
 if (all || suites.includes("store")) await benchStore({ alerts: value("--store-alerts", 20_000) });
+if (all || suites.includes("anomaly")) await benchAnomaly(root, { rows: value("--anomaly-rows", 1_000_000) });
+if (suites.includes("anomaly-eval")) {
+  const i = args.indexOf("--odds");
+  const dir = i === -1 ? (process.env.VIGIL_SHARED_DATA === undefined ? join(root, "../shared/data") : process.env.VIGIL_SHARED_DATA) + "/odds" : (args[i + 1] ?? "");
+  benchAnomalyEval(root, { dir, seeds: value("--seeds", 10), adapterRunsLarge: value("--adapter-runs-large", 3), skipAdapter: flag("--skip-adapter") });
+}
+if (suites.includes("nab")) {
+  const i = args.indexOf("--nab");
+  const dir = i === -1 ? (process.env.VIGIL_SHARED_DATA === undefined ? join(root, "../shared/data") : process.env.VIGIL_SHARED_DATA) + "/nab" : (args[i + 1] ?? "");
+  benchNab({ dir, threshold: value("--nab-threshold", 0.999) });
+}

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { registerAnomaly } from "./commands/anomaly-cli.js";
 import { runCheck } from "./commands/check.js";
 import { runConfig } from "./commands/config.js";
 import { runFmt } from "./commands/fmt.js";
@@ -154,6 +155,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         io,
       );
     });
+
+  registerAnomaly(program, io, (c) => (code = c));
 
   try {
     await program.parseAsync([...argv], { from: "user" });

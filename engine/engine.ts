@@ -3,6 +3,8 @@ import { fieldReader, keyText } from "../dsl/index.js";
 import { type Alert, alertId, type PlannedAction } from "./alert.js";
 import type { EngineEvent, EventFields } from "./event.js";
 import { AbsentCorrelator } from "./correlate/absent.js";
+import { AnomalyCorrelator } from "./anomaly/correlator.js";
+import type { AnomalyOptions } from "./anomaly/scorer.js";
 import { FirstSeenCorrelator } from "./correlate/first-seen.js";
 import { SequenceCorrelator } from "./correlate/sequence.js";
 import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar } from "./correlate/types.js";
@@ -19,6 +21,8 @@ export interface EngineOptions {
   readonly onAlertUpdate?: (alert: Alert) => void;
   /** Overrides the pack's settings. */
   readonly settings?: Partial<PackSettings>;
+  /** Anomaly rules: baseline sampling, forest size, and where newly trained models go. */
+  readonly anomaly?: AnomalyOptions;
 }
 
 export type ProcessResult =
@@ -96,6 +100,8 @@ export class Engine {
   private maxTs = -Infinity;
   /** Rules whose correlations have timers or expiry to advance as time moves. */
   private timed: Correlator[] = [];
+  /** The pack's model declarations (anomaly rules score with them). */
+  private models: CompiledPack["models"] = new Map();
   /** Rules the engine cannot run, with the reason (reported, never silently skipped). */
   unsupported: { readonly rule: string; readonly reason: string }[] = [];
   readonly stats: EngineStats = { events: 0, late: 0, refused: 0, rules: new Map() };
@@ -118,11 +124,12 @@ export class Engine {
     this.all = [];
     this.timed = [];
     this.unsupported = [];
+    this.models = pack.models;
     this.stats.rules.clear();
     for (const rule of pack.rules) {
       if (!rule.enabled) continue;
-      if (rule.correlation?.kind === "anomaly") {
-        this.unsupported.push({ rule: rule.name, reason: "anomaly models are not available in this version of the engine yet" });
+      if (rule.correlation?.kind === "anomaly" && !pack.models.has(rule.correlation.model)) {
+        this.unsupported.push({ rule: rule.name, reason: `model ${rule.correlation.model} is not declared or has errors` });
         continue;
       }
       const stats: RuleStats = { matched: 0, alerts: 0, suppressed: 0, evictedKeys: 0 };
@@ -265,6 +272,10 @@ export class Engine {
         return new AbsentCorrelator(corr, fire, max, evicted);
       case "first_seen":
         return new FirstSeenCorrelator(corr, fire, FIRST_SEEN_TTL_MS, max, evicted);
+      case "anomaly": {
+        const model = this.models.get(corr.model);
+        return model === undefined ? undefined : new AnomalyCorrelator(corr, model, fire, max, evicted, this.opts.anomaly);
+      }
       default:
         return undefined;
     }
