@@ -5,6 +5,7 @@ import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
 import { runMain } from "./commands/run.js";
 import { type Io, processIo } from "./io.js";
+import type { DecoderFormat } from "../connectors/parsers/index.js";
 import { DEFAULT_TOPOLOGY, type Topology, topologyForPrefix } from "../connectors/nats/topology.js";
 
 function parseYear(v: string): number {
@@ -39,11 +40,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("backtest: run a rule pack over log files in event time; print alerts as JSON lines (never acts)")
     .argument("<file...>", "log files (syslog/sshd or JSON lines); - for stdin")
     .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
-    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]).default("auto"))
+    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]).default("auto"))
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
     .option("--show-failures <n>", "undecodable lines to show per reason (all are counted)", parseCount, 5)
-    .action(async (files: string[], o: { rules?: string; format: "auto" | "json" | "sshd" | "syslog"; year?: number; tz: string; showFailures: number }) => {
+    .action(async (files: string[], o: { rules?: string; format: DecoderFormat; year?: number; tz: string; showFailures: number }) => {
       code = await runReplay(files, { rules: o.rules, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures }, io);
     });
 
@@ -66,8 +67,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = runFmt(paths, o, io);
     });
 
-  const formatOption = () => new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]).default("auto");
-  type InputOpts = { format: "auto" | "json" | "sshd" | "syslog"; year?: number; tz: string };
+  const formatOption = () => new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]).default("auto");
+  type InputOpts = { format: DecoderFormat; year?: number; tz: string };
 
   program
     .command("run")

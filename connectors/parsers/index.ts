@@ -7,6 +7,8 @@ import { Buffer } from "node:buffer";
 import { getField, type EventFields } from "../../engine/event.js";
 import { fnv1a32Hex, formatEventId, sourceBasename } from "./event-id.js";
 import { parseJsonEvent } from "./json.js";
+import { looksLikeAccessLog, parseAccessLogLine } from "./access-log.js";
+import { parseApiEvent } from "./api-event.js";
 import { isSshdProgram, SshdEnricher } from "./sshd.js";
 import { createSyslogParser, MutableSyslogRecord, type SyslogOptions, type SyslogRecord } from "./syslog.js";
 import { parseFailure, type LineDecoder, type ParseResult } from "./types.js";
@@ -16,7 +18,7 @@ export { PARSE_FAILURE_REASONS } from "./types.js";
 export { fnv1a32, fnv1a32Hex, formatEventId, lineEventId, sourceBasename } from "./event-id.js";
 export { parseSshdMessage } from "./sshd.js";
 
-export type DecoderFormat = "auto" | "json" | "sshd" | "syslog";
+export type DecoderFormat = "auto" | "json" | "sshd" | "syslog" | "access" | "api";
 
 export interface DecoderOptions extends SyslogOptions {
   /** The source's path or name; its basename prefixes derived event ids. */
@@ -29,7 +31,7 @@ export const MAX_LINE_BYTES = 65_536;
 export const MAX_REPEAT = 10_000;
 
 const REPEATED = /^message repeated (\d+) times: \[ ?(.*)\]$/;
-const FORMATS: ReadonlySet<string> = new Set(["auto", "json", "sshd", "syslog"]);
+const FORMATS: ReadonlySet<string> = new Set(["auto", "json", "sshd", "syslog", "access", "api"]);
 
 /** Decides a source's format from its first lines: "json" when most non-blank lines start with `{`. */
 export function detectFormat(sample: readonly string[]): "json" | "sshd" {
@@ -59,14 +61,21 @@ function startsWithBrace(s: string): boolean {
  * any other as syslog. Throws RangeError for a bad format, year or time zone (configuration).
  */
 export function createDecoder(format: DecoderFormat, opts: DecoderOptions): LineDecoder {
-  if (!FORMATS.has(format)) throw new RangeError(`unknown format "${String(format)}": expected auto, json, sshd or syslog`);
+  if (!FORMATS.has(format)) throw new RangeError(`unknown format "${String(format)}": expected auto, json, sshd, syslog, access or api`);
   const base = sourceBasename(opts.source);
-  const syslog = format === "json" ? undefined : createSyslogParser(opts);
+  const syslog = format === "json" || format === "api" ? undefined : createSyslogParser(opts);
   const sshd = new SshdEnricher();
   const rec = new MutableSyslogRecord();
 
+  function decodeAccess(line: string, lineNo: number): ParseResult {
+    const r = parseAccessLogLine(line);
+    if (!r.ok) return r;
+    r.fields["event.id"] = formatEventId(base, lineNo, 1, fnv1a32Hex(line));
+    return { ok: true, events: [r.fields], ts: r.ts };
+  }
+
   function decodeJson(line: string, lineNo: number): ParseResult {
-    const r = parseJsonEvent(line);
+    const r = format === "api" ? parseApiEvent(line) : parseJsonEvent(line);
     if (!r.ok) return r;
     if (r.id === undefined) r.fields["event.id"] = formatEventId(base, lineNo, 1, fnv1a32Hex(line));
     else if (typeof getField(r.fields, "event.id") !== "string") r.fields["event.id"] = r.id;
@@ -141,10 +150,12 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Line
     }
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return parseFailure("empty_line", "blank line");
     if (syslog === undefined || (format === "auto" && startsWithBrace(line))) return decodeJson(line, lineNo);
+    if (format === "access") return decodeAccess(line, lineNo);
     const failure = syslog.parseInto(line, rec);
     if (failure !== undefined) {
       if (format === "auto" && failure.reason === "not_syslog") {
-        return parseFailure("not_syslog", `${failure.message}; or a JSON object starting with "{"`);
+        if (looksLikeAccessLog(line)) return decodeAccess(line, lineNo);
+        return parseFailure("not_syslog", `${failure.message}; or a JSON object starting with "{", or an access-log line`);
       }
       return failure;
     }
