@@ -3,6 +3,7 @@ import { runCheck } from "./commands/check.js";
 import { runFmt } from "./commands/fmt.js";
 import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
+import { runTest } from "./commands/test.js";
 import { runMain } from "./commands/run.js";
 import { type Io, processIo } from "./io.js";
 import type { DecoderFormat } from "../connectors/parsers/index.js";
@@ -44,8 +45,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
     .option("--show-failures <n>", "undecodable lines to show per reason (all are counted)", parseCount, 5)
-    .action(async (files: string[], o: { rules?: string; format: DecoderFormat; year?: number; tz: string; showFailures: number }) => {
-      code = await runReplay(files, { rules: o.rules, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures }, io);
+    .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
+    .action(async (files: string[], o: { rules?: string; policy?: string; format: DecoderFormat; year?: number; tz: string; showFailures: number }) => {
+      code = await runReplay(files, { rules: o.rules, policy: o.policy, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures }, io);
     });
 
   program
@@ -56,6 +58,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--schema <file>", "field schema (one field path a line, or a JSON array): unknown fields are warned about")
     .action((paths: string[], o: { quiet?: boolean; schema?: string }) => {
       code = runCheck(paths, o, io);
+    });
+
+  program
+    .command("test")
+    .description("run the rules' example tests (*.tests.yaml beside the packs); print a result per rule and a coverage table; exit 1 on any failure")
+    .argument("[path...]", "rule directories, .vigil files or .tests.yaml files (default: ./rules, else the shipped pack)")
+    .option("--properties", "also run the property-based tests of each rule's correlation kind (fast-check)")
+    .option("--runs <n>", "fast-check runs per property", parseCount, 100)
+    .option("--seed <n>", "fast-check seed (default 42: reproducible)", parseCount)
+    .option("--strict", "every rule must have a positive and a negative example")
+    .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
+    .action(async (paths: string[], o: { properties?: boolean; runs: number; seed?: number; strict?: boolean; policy?: string }) => {
+      code = await runTest(paths, o, io);
     });
 
   program
@@ -75,6 +90,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("the main job: consume security events from NATS JetStream (NATS_URL), or on the embedded default from --input files or stdin; print alerts as JSON lines")
     .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
     .option("-i, --input <file...>", "embedded default: log or event files to read (- for stdin)")
+    .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
     .addOption(formatOption())
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
@@ -83,10 +99,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parseCount, 1000)
     .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parseCount, 20_000)
     .option("--stop-when-idle <ms>", "stop once the stream has been idle this long (tests, benchmarks)", parseCount)
-    .action(async (o: InputOpts & { rules?: string; input?: string[]; natsUrl?: string; batch: number; checkpointInterval: number; maxAckPending: number; stopWhenIdle?: number }) => {
+    .action(async (o: InputOpts & { rules?: string; policy?: string; input?: string[]; natsUrl?: string; batch: number; checkpointInterval: number; maxAckPending: number; stopWhenIdle?: number }) => {
       code = await runMain(
         {
           rules: o.rules,
+          policy: o.policy,
           natsUrl: o.natsUrl ?? (process.env.NATS_URL === "" ? undefined : process.env.NATS_URL),
           inputs: o.input ?? [],
           format: o.format,

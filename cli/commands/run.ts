@@ -10,6 +10,8 @@ import type { Io } from "../io.js";
 
 export interface RunOptions {
   readonly rules?: string;
+  /** security-policies.yaml: its values override the pack's parameters. */
+  readonly policy?: string;
   /** NATS server; without it, the embedded default (files, stdin). */
   readonly natsUrl?: string;
   readonly inputs: readonly string[];
@@ -36,7 +38,7 @@ function log(io: Io, msg: string, fields: Record<string, unknown> = {}): void {
  * engine fed by files and stdin, alerts printed as JSON lines as they fire.
  */
 export async function runMain(o: RunOptions, io: Io): Promise<number> {
-  const pack = loadRulesOrReport(o.rules, io, "run");
+  const pack = loadRulesOrReport(o.rules, io, "run", o.policy);
   if (pack === undefined) return 1;
   const out = (a: Alert) => io.out(JSON.stringify(alertRecord(a)));
   const outUpdate = (a: Alert) => io.out(JSON.stringify({ type: "alert_update", id: a.id, suppressed: a.suppressed }));
