@@ -41,16 +41,38 @@ function maskDigitsKeepLast4(s: string): string {
   return out;
 }
 
+/**
+ * A run of digit groups may hold a card number that does not span it all ("ref 123 4111…"):
+ * the whole run is tried first, then the contiguous group ranges, longest first.
+ */
+function maskCardRun(run: string, counts: MaskCounts | undefined): string {
+  if (luhn(run)) {
+    if (counts) counts.card++;
+    return maskDigitsKeepLast4(run);
+  }
+  const groups = run.split(/(?<=\d)(?=[ -])|(?<=[ -])(?=\d)/); // digits and separators, alternating
+  const digitsIn = (a: number, b: number) => groups.slice(a, b + 1).join("").replace(/[ -]/g, "").length;
+  for (let len = groups.length - 1; len >= 1; len--) {
+    for (let a = 0; a + len <= groups.length; a++) {
+      const b = a + len - 1;
+      if (/^[ -]/.test(groups[a]!) || /^[ -]/.test(groups[b]!)) continue;
+      const n = digitsIn(a, b);
+      if (n < 13 || n > 19) continue;
+      const cand = groups.slice(a, b + 1).join("");
+      if (!luhn(cand)) continue;
+      if (counts) counts.card++;
+      return groups.slice(0, a).join("") + maskDigitsKeepLast4(cand) + maskCardRun(groups.slice(b + 1).join(""), counts);
+    }
+  }
+  return run;
+}
+
 /** Masks the sensitive values in a text; counts them in `counts` when given. */
 export function maskText(text: string, counts?: MaskCounts): string {
   if (text.length === 0) return text;
   let s = text;
   if (/\d{4}/.test(s) || /\d[ -]\d/.test(s)) {
-    s = s.replace(CARD, (m) => {
-      if (!luhn(m)) return m;
-      if (counts) counts.card++;
-      return maskDigitsKeepLast4(m);
-    });
+    s = s.replace(CARD, (m) => maskCardRun(m, counts));
     s = s.replace(SSN, (m) => {
       if (counts) counts.national_id++;
       return `***-**-${m.slice(-4)}`;

@@ -43,8 +43,9 @@ export function percentDecode(s: string, plusIsSpace: boolean): string {
   }
 }
 
+/** Apache escapes `"` and `\\` in quoted fields (and writes other bytes as `\\xhh`, kept as they are). */
 function unescapeQuoted(s: string): string {
-  return s.includes("\\") ? s.replace(/\\(.)/g, "$1") : s;
+  return s.includes("\\") ? s.replace(/\\(["\\])/g, "$1") : s;
 }
 
 /** Parses one access-log line. Never throws. */
