@@ -69,8 +69,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--seed <n>", "fast-check seed (default 42: reproducible)", parseCount)
     .option("--strict", "every rule must have a positive and a negative example")
     .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
-    .action(async (paths: string[], o: { properties?: boolean; runs: number; seed?: number; strict?: boolean; policy?: string }) => {
-      code = await runTest(paths, o, io);
+    .action((paths: string[], o: { properties?: boolean; runs: number; seed?: number; strict?: boolean; policy?: string }) => {
+      code = runTest(paths, o, io);
     });
 
   program

@@ -116,7 +116,7 @@ describe("vigil test", () => {
   test("a deliberately wrong rule (fires one event early) is caught by the property tests, with a shrunk counterexample", async () => {
     // The analyst's intent (properties.count 5) says the fifth failure locks; the rule fires on the fourth.
     writeFileSync(join(dir, "p.vigil"), RULE.replace("count >= 5", "count >= 4"));
-    writeFileSync(join(dir, "p.tests.yaml"), CASES.replace(/      - name: four failures[\s\S]*/, ""));
+    writeFileSync(join(dir, "p.tests.yaml"), CASES.replace(/ {6}- name: four failures[\s\S]*/, ""));
     const io = capture();
     const code = await main(["test", "--properties", "--runs", "50", dir], io);
     expect(code).toBe(1);

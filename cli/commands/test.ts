@@ -59,7 +59,7 @@ function techniques(rule: CompiledRule): string[] {
   return rule.tags.filter((t) => /^attack\.t\d{4}(\.\d{3})?$/i.test(t)).map((t) => t.slice(7).toUpperCase());
 }
 
-export async function runTest(paths: readonly string[], opts: TestOptions, io: Io): Promise<number> {
+export function runTest(paths: readonly string[], opts: TestOptions, io: Io): number {
   let params: PolicyParams | undefined;
   try {
     params = opts.policy === undefined ? undefined : loadPolicyFile(opts.policy);
@@ -81,7 +81,12 @@ export async function runTest(paths: readonly string[], opts: TestOptions, io: I
     if (d.severity === "error") failed++;
   }
   const testFiles: TestFile[] = files.tests.map((p) => parseTestFile(p, readFileSync(p, "utf8")));
-  for (const tf of testFiles) for (const e of tf.errors) (io.err(e), failed++);
+  for (const tf of testFiles) {
+    for (const e of tf.errors) {
+      io.err(e);
+      failed++;
+    }
+  }
   const byRule = new Map<string, RuleTests[]>();
   for (const tf of testFiles) for (const rt of tf.rules) byRule.set(rt.rule, [...(byRule.get(rt.rule) ?? []), rt]);
   const rules = new Map(pack.rules.map((r) => [r.name, r]));

@@ -47,7 +47,8 @@ export function partialDiff(expected: unknown, actual: unknown, path: string, ou
     return;
   }
   // Scalars: a number and its text compare equal (YAML reads 203.0.113.7 as text, 5 as a number).
-  if (expected === actual || (actual !== undefined && actual !== null && String(expected) === String(actual))) return;
+  const scalar = (v: unknown) => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+  if (expected === actual || (scalar(expected) && scalar(actual) && String(expected) === String(actual))) return;
   out.push(`${path}: expected ${show(expected)}, got ${show(actual)}`);
 }
 

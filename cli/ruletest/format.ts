@@ -154,7 +154,7 @@ export function parseTestFile(path: string, text: string): TestFile {
     let properties: PropertySpec | undefined;
     if (body.properties !== undefined) {
       if (!isRecord(body.properties)) errors.push(`${where}: 'properties' must be a mapping`);
-      else properties = body.properties as PropertySpec;
+      else properties = body.properties;
     }
     rules.push({ rule, cases, properties });
   }

@@ -110,7 +110,7 @@ function related(a: string, b: string): boolean {
 function apply(a: Assignment): EventFields {
   const f: Record<string, unknown> = {};
   for (const [k, v] of a) if (v !== undefined) f[k] = v;
-  return f as EventFields;
+  return f;
 }
 
 function runEngine(pack: CompiledPack, rule: CompiledRule, events: readonly ModelEvent[]): Alert[] {
@@ -218,7 +218,7 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
         const f = { ...t } as Record<string, unknown>;
         if (v === undefined) delete f[k];
         else f[k] = v;
-        if (!rule.match(f as EventFields)) near.push(f as EventFields);
+        if (!rule.match(f)) near.push(f);
         if (near.length >= 12) break;
       }
     }
@@ -278,11 +278,11 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
         for (const p of supPaths) fields[p] = `s${it.key}`;
         fields["@timestamp"] = new Date(t).toISOString();
         // A key or value may break a condition (e.g. `user.name in admin_accounts`): keep the template's then.
-        if (it.kind === "match" && !rule.match(fields as EventFields)) {
+        if (it.kind === "match" && !rule.match(fields)) {
           const ts = stepTemplates[step]!;
           fields = { ...ts[it.template % ts.length]!, "@timestamp": fields["@timestamp"] };
         }
-        out.push({ id: `e${out.length + 1}`, ts: t, fields: fields as EventFields });
+        out.push({ id: `e${out.length + 1}`, ts: t, fields: fields });
       }
     });
     return out;
