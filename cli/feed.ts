@@ -4,10 +4,21 @@ import { type CompiledPack, formatDiagnostic, loadPack } from "../dsl/index.js";
 import type { Engine } from "../engine/index.js";
 import type { Io } from "./io.js";
 import { collectPackFiles, defaultRulesPath } from "./pack-files.js";
+import { loadPolicyFile, type PolicyParams } from "./policy.js";
 
-/** Loads the pack, printing its diagnostics; undefined (reported) when no rule loaded. */
-export function loadRulesOrReport(rules: string | undefined, io: Io, what: string): CompiledPack | undefined {
-  const pack = loadPack(collectPackFiles([defaultRulesPath(rules)]));
+/**
+ * Loads the pack (with the policy file's values as parameters, when one is given), printing its
+ * diagnostics; undefined (reported) when the policy is unusable or no rule loaded.
+ */
+export function loadRulesOrReport(rules: string | undefined, io: Io, what: string, policy?: string): CompiledPack | undefined {
+  let params: PolicyParams | undefined;
+  try {
+    params = policy === undefined ? undefined : loadPolicyFile(policy);
+  } catch (e) {
+    io.err((e as Error).message);
+    return undefined;
+  }
+  const pack = loadPack(collectPackFiles([defaultRulesPath(rules)]), { params });
   for (const d of pack.diagnostics) io.err(formatDiagnostic(d));
   if (pack.rules.length === 0) {
     io.err(`no rule loaded: nothing to ${what}`);

@@ -5,9 +5,11 @@ import { runConfig } from "./commands/config.js";
 import { runFmt } from "./commands/fmt.js";
 import { runPublish } from "./commands/publish.js";
 import { runReplay } from "./commands/replay.js";
+import { runTest } from "./commands/test.js";
 import { runMain } from "./commands/run.js";
 import { type ConfigValue, formatConfigError, resolveConfig } from "./config.js";
 import { type Io, processIo } from "./io.js";
+import type { DecoderFormat } from "../connectors/parsers/index.js";
 import { DEFAULT_TOPOLOGY, type Topology, topologyForPrefix } from "../connectors/nats/topology.js";
 
 function parseYear(v: string): number {
@@ -42,12 +44,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("backtest: run a rule pack over log files in event time; print alerts as JSON lines (never acts)")
     .argument("<file...>", "log files (syslog/sshd or JSON lines); - for stdin")
     .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
-    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]).default("auto"))
+    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]).default("auto"))
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
     .option("--show-failures <n>", "undecodable lines to show per reason (all are counted)", parseCount, 5)
-    .action(async (files: string[], o: { rules?: string; format: "auto" | "json" | "sshd" | "syslog"; year?: number; tz: string; showFailures: number }) => {
-      code = await runReplay(files, { rules: o.rules, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures }, io);
+    .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
+    .action(async (files: string[], o: { rules?: string; policy?: string; format: DecoderFormat; year?: number; tz: string; showFailures: number }) => {
+      code = await runReplay(files, { rules: o.rules, policy: o.policy, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures }, io);
     });
 
   program
@@ -61,6 +64,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   program
+    .command("test")
+    .description("run the rules' example tests (*.tests.yaml beside the packs); print a result per rule and a coverage table; exit 1 on any failure")
+    .argument("[path...]", "rule directories, .vigil files or .tests.yaml files (default: ./rules, else the shipped pack)")
+    .option("--properties", "also run the property-based tests of each rule's correlation kind (fast-check)")
+    .option("--runs <n>", "fast-check runs per property", parseCount, 100)
+    .option("--seed <n>", "fast-check seed (default 42: reproducible)", parseCount)
+    .option("--strict", "every rule must have a positive and a negative example")
+    .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
+    .action((paths: string[], o: { properties?: boolean; runs: number; seed?: number; strict?: boolean; policy?: string }) => {
+      code = runTest(paths, o, io);
+    });
+
+  program
     .command("fmt")
     .description("rewrite .vigil files in canonical form, comments kept; files with syntax errors are reported and left untouched")
     .argument("<path...>", "rule files or directories")
@@ -69,8 +85,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = runFmt(paths, o, io);
     });
 
-  const formatOption = () => new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]).default("auto");
-  type InputOpts = { format: "auto" | "json" | "sshd" | "syslog"; year?: number; tz: string };
+  const formatOption = () => new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]).default("auto");
+  type InputOpts = { format: DecoderFormat; year?: number; tz: string };
 
   program
     .command("run")
@@ -79,7 +95,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
     .option("-i, --input <file...>", "embedded default: log or event files to read (- for stdin)")
     .option("-F, --follow", "embedded default: follow the input files like tail -F")
-    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog"]))
+    .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
+    .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]))
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)")
     .option("--nats-url <url>", "NATS server (default: $NATS_URL; without one, the embedded default)")
@@ -92,6 +109,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       async (o: {
         config?: string;
         rules?: string;
+        policy?: string;
         input?: string[];
         follow?: boolean;
         format?: string;
@@ -106,6 +124,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       }) => {
         const flags = new Map<string, ConfigValue | undefined>([
           ["rules", o.rules],
+          ["policy", o.policy],
           ["input.files", o.input],
           ["input.follow", o.follow],
           ["input.format", o.format],

@@ -2,3 +2,4 @@
 export { type Alert, type AlertEvidence, type PlannedAction, alertId } from "./alert.js";
 export { Engine, type EngineOptions, type EngineSnapshot, type EngineStats, type ProcessResult, type RuleStats } from "./engine.js";
 export { type EngineEvent, type EventFields, getField, parseEventTime } from "./event.js";
+export { maskText, maskValue, maskCounts, type MaskCounts } from "./mask.js";

@@ -1,7 +1,7 @@
 import { type Config, type ConfigError, formatConfigError, SETTINGS } from "../config.js";
 import type { Io } from "../io.js";
 
-const show = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : v === undefined ? "" : String(v));
+const show = (v: string | number | boolean | readonly string[] | undefined): string => (typeof v === "object" ? v.join(", ") : v === undefined ? "" : String(v));
 
 /** The settings table as Markdown (the README's configuration section is this table). */
 export function settingsMarkdown(): string {

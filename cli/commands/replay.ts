@@ -7,6 +7,8 @@ import type { Io } from "../io.js";
 
 export interface ReplayOptions {
   readonly rules?: string;
+  /** security-policies.yaml: its values override the pack's parameters. */
+  readonly policy?: string;
   readonly format: DecoderFormat;
   readonly year?: number;
   readonly tz?: string;
@@ -22,7 +24,7 @@ export interface ReplayOptions {
  * printed at the end so that hits suppressed after an alert are counted on it.
  */
 export async function runReplay(files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
-  const pack = loadRulesOrReport(opts.rules, io, "replay");
+  const pack = loadRulesOrReport(opts.rules, io, "replay", opts.policy);
   if (pack === undefined) return 1;
   const alerts: Alert[] = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: opts.now });

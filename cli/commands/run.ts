@@ -55,7 +55,7 @@ class StderrDeadLetterSink implements DeadLetterSink {
  */
 export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Promise<number> {
   const log = logger(io);
-  const pack = loadRulesOrReport(cfg.str(config, "rules"), io, "run");
+  const pack = loadRulesOrReport(cfg.str(config, "rules"), io, "run", cfg.str(config, "policy"));
   if (pack === undefined) return 1;
   const metrics = new PipelineMetrics();
   const sinks: AlertSink[] = cfg.bool(config, "alerts_stdout") ? [new StdoutAlertSink(io)] : [];

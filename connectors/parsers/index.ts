@@ -7,6 +7,8 @@ import { Buffer } from "node:buffer";
 import { fieldReader, type EventFields } from "../../engine/event.js";
 import { fnv1a32Hex, formatEventId, hashHex, sourceBasename } from "./event-id.js";
 import { parseJsonEvent } from "./json.js";
+import { looksLikeAccessLog, parseAccessLogLine } from "./access-log.js";
+import { parseApiEvent } from "./api-event.js";
 import { isSshdProgram, SshdEnricher } from "./sshd.js";
 import { createSyslogParser, MutableSyslogRecord, type SyslogOptions, type SyslogRecord } from "./syslog.js";
 import { parseFailure, type EventSink, type ParseFailure, type ParseResult, type StreamLineDecoder } from "./types.js";
@@ -16,7 +18,7 @@ export { PARSE_FAILURE_REASONS } from "./types.js";
 export { fnv1a32, fnv1a32Hex, formatEventId, hashHex, lineEventId, sourceBasename } from "./event-id.js";
 export { parseSshdMessage } from "./sshd.js";
 
-export type DecoderFormat = "auto" | "json" | "sshd" | "syslog";
+export type DecoderFormat = "auto" | "json" | "sshd" | "syslog" | "access" | "api";
 
 export interface DecoderOptions extends SyslogOptions {
   /** The source's path or name; its basename prefixes derived event ids. */
@@ -29,7 +31,7 @@ export const MAX_LINE_BYTES = 65_536;
 export const MAX_REPEAT = 10_000;
 
 const REPEATED = /^message repeated (\d+) times: \[ ?(.*)\]$/;
-const FORMATS: ReadonlySet<string> = new Set(["auto", "json", "sshd", "syslog"]);
+const FORMATS: ReadonlySet<string> = new Set(["auto", "json", "sshd", "syslog", "access", "api"]);
 const readEventId = fieldReader("event.id");
 
 /** Decides a source's format from its first lines: "json" when most non-blank lines start with `{`. */
@@ -60,9 +62,9 @@ function startsWithBrace(s: string): boolean {
  * any other as syslog. Throws RangeError for a bad format, year or time zone (configuration).
  */
 export function createDecoder(format: DecoderFormat, opts: DecoderOptions): StreamLineDecoder {
-  if (!FORMATS.has(format)) throw new RangeError(`unknown format "${String(format)}": expected auto, json, sshd or syslog`);
+  if (!FORMATS.has(format)) throw new RangeError(`unknown format "${String(format)}": expected auto, json, sshd, syslog, access or api`);
   const base = sourceBasename(opts.source);
-  const syslog = format === "json" ? undefined : createSyslogParser(opts);
+  const syslog = format === "json" || format === "api" ? undefined : createSyslogParser(opts);
   const sshd = new SshdEnricher();
   const rec = new MutableSyslogRecord();
   /** The current call's sink, and whether it is running (its errors are not the decoder's). */
@@ -75,8 +77,17 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
     inSink = false;
   }
 
+  function decodeAccess(line: string, lineNo: number, lineHash: number): ParseFailure | undefined {
+    const r = parseAccessLogLine(line);
+    if (!r.ok) return r;
+    const id = formatEventId(base, lineNo, 1, lineHash >= 0 ? hashHex(lineHash) : fnv1a32Hex(line));
+    r.fields["event.id"] = id;
+    emit(r.fields, r.ts, id);
+    return undefined;
+  }
+
   function decodeJson(line: string, lineNo: number, lineHash: number): ParseFailure | undefined {
-    const r = parseJsonEvent(line);
+    const r = format === "api" ? parseApiEvent(line) : parseJsonEvent(line);
     if (!r.ok) return r;
     let id = r.id;
     if (id === undefined) {
@@ -169,10 +180,12 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
     }
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return parseFailure("empty_line", "blank line");
     if (syslog === undefined || (format === "auto" && startsWithBrace(line))) return decodeJson(line, lineNo, hash);
+    if (format === "access") return decodeAccess(line, lineNo, hash);
     const failure = syslog.parseInto(line, rec);
     if (failure !== undefined) {
       if (format === "auto" && failure.reason === "not_syslog") {
-        return parseFailure("not_syslog", `${failure.message}; or a JSON object starting with "{"`);
+        if (looksLikeAccessLog(line)) return decodeAccess(line, lineNo, hash);
+        return parseFailure("not_syslog", `${failure.message}; or a JSON object starting with "{", or an access-log line`);
       }
       return failure;
     }

@@ -4,6 +4,8 @@ import type { EventFields } from "../../engine/event.js";
 export type ParseFailureReason =
   | "empty_line"
   | "not_syslog"
+  /** `--format access`: a line that is not in the combined or common log format. */
+  | "not_access_log"
   | "bad_timestamp"
   | "invalid_json"
   | "not_an_object"
@@ -17,6 +19,7 @@ export type ParseFailureReason =
 export const PARSE_FAILURE_REASONS: readonly ParseFailureReason[] = [
   "empty_line",
   "not_syslog",
+  "not_access_log",
   "bad_timestamp",
   "invalid_json",
   "not_an_object",

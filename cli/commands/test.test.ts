@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import type { Io } from "../io.js";
+import { main } from "../main.js";
+
+function capture(): Io & { outLines: string[]; errLines: string[]; text: () => string } {
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l), text: () => [...outLines, ...errLines].join("\n") };
+}
+
+const RULE = `rule lockout {
+  severity medium
+  tags attack.credential_access, attack.t1110
+  when event.category == "authentication" and event.outcome == "failure"
+  count >= 5 within 5m by user.name
+  suppress 5m by user.name
+}
+`;
+
+const CASES = `rules:
+  lockout:
+    properties: { count: 5, within: 5m }
+    cases:
+      - name: five failures
+        events:
+          - { "$repeat": 5, "$every": 10s, event.category: authentication, event.outcome: failure, user.name: "u" }
+        expect:
+          - { count: 5, keys: { user.name: u } }
+      - name: four failures
+        events:
+          - { "$repeat": 4, event.category: authentication, event.outcome: failure, user.name: u }
+        expect: none
+`;
+
+describe("vigil test", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "vigil-test-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("the shipped packs pass: every rule has a positive and a negative example", async () => {
+    const io = capture();
+    const code = await main(["test", "--strict", "rules"], io);
+    expect(io.text()).toContain("vigil test: all passed");
+    expect(code).toBe(0);
+    // Every rule is reported; anomaly rules are skipped with the reason, not failed.
+    expect(io.outLines.filter((l) => /^(ok |SKIP) /.test(l)).length).toBeGreaterThanOrEqual(35);
+    expect(io.outLines).toContain("SKIP login_unusual_hour: skipped (engine does not run anomaly rules)");
+    expect(io.text()).toMatch(/total\s+35\s+35\s+35\s+2/);
+    expect(io.text()).toMatch(/MITRE ATT&CK techniques: \d+ of \d+ tagged/);
+  });
+
+  test("the shipped packs pass their property tests", async () => {
+    const io = capture();
+    const code = await main(["test", "--properties", "--runs", "15", "rules"], io);
+    expect(io.text()).toContain("vigil test: all passed");
+    expect(code).toBe(0);
+    const props = io.outLines.slice(io.outLines.indexOf("properties"));
+    expect(props.filter((l) => l.startsWith("ok ")).length).toBe(33);
+    // The streams are not vacuous: most rules' generated streams raise alerts.
+    const firing = props.map((l) => /(\d+) of (\d+) streams raised alerts/.exec(l)).filter((m) => m !== null && Number(m[1]) > 0);
+    expect(firing.length).toBe(33);
+  });
+
+  test("the policy file drives the thresholds", async () => {
+    writeFileSync(join(dir, "policy.yaml"), "authentication:\n  lockout:\n    max_failed_attempts: 3\n");
+    const io = capture();
+    const code = await main(["test", "--policy", join(dir, "policy.yaml"), "rules/policy.vigil", "rules/auth.vigil"], io);
+    expect(code).toBe(1);
+    // With 3 attempts the 4-failure negative example now alerts, and the message says so.
+    expect(io.text()).toMatch(/FAIL account_lockout\n\s+case "five failures lock the account for 5 minutes":\n\s+alert #1 count: expected 5, got 3\n\s+case "four failures":\n\s+expected 0 alerts, got 1/);
+  });
+
+  test("a failing example exits 1 with a readable diff", async () => {
+    writeFileSync(join(dir, "p.vigil"), RULE);
+    writeFileSync(join(dir, "p.tests.yaml"), CASES.replace("count: 5, keys: { user.name: u }", "count: 6, keys: { user.name: v }"));
+    const io = capture();
+    const code = await main(["test", dir], io);
+    expect(code).toBe(1);
+    expect(io.text()).toContain('FAIL lockout\n  case "five failures":\n    alert #1 count: expected 6, got 5\n    alert #1 keys.user.name: expected "v", got "u"');
+    expect(io.text()).toContain("vigil test: 1 failure");
+  });
+
+  test("a missing alert is shown as expected/got", async () => {
+    writeFileSync(join(dir, "p.vigil"), RULE);
+    writeFileSync(join(dir, "p.tests.yaml"), CASES.replace('"$repeat": 5, "$every": 10s', '"$repeat": 5, "$every": 2m'));
+    const io = capture();
+    expect(await main(["test", dir], io)).toBe(1);
+    expect(io.text()).toContain('case "five failures":\n    expected 1 alert, got 0');
+  });
+
+  test("a test file naming an unknown rule, or a broken file, fails", async () => {
+    writeFileSync(join(dir, "p.vigil"), RULE);
+    writeFileSync(join(dir, "p.tests.yaml"), CASES + "  no_such_rule:\n    cases: []\n");
+    writeFileSync(join(dir, "q.tests.yaml"), "rules:\n  lockout:\n    cases:\n      - name: no expect\n        events: []\n");
+    const io = capture();
+    expect(await main(["test", dir], io)).toBe(1);
+    expect(io.text()).toContain("FAIL no_such_rule: tests name a rule that is not in the pack");
+    expect(io.text()).toContain(`q.tests.yaml: lockout: case "no expect": missing 'expect'`);
+  });
+
+  test("--strict requires a positive and a negative example", async () => {
+    writeFileSync(join(dir, "p.vigil"), RULE);
+    writeFileSync(join(dir, "p.tests.yaml"), CASES.slice(0, CASES.indexOf("      - name: four failures")));
+    const io = capture();
+    expect(await main(["test", dir], io)).toBe(0);
+    const strict = capture();
+    expect(await main(["test", "--strict", dir], strict)).toBe(1);
+    expect(strict.text()).toContain("FAIL lockout: needs at least one positive and one negative example (has 1 positive, 0 negative)");
+  });
+
+  test("a deliberately wrong rule (fires one event early) is caught by the property tests, with a shrunk counterexample", async () => {
+    // The analyst's intent (properties.count 5) says the fifth failure locks; the rule fires on the fourth.
+    writeFileSync(join(dir, "p.vigil"), RULE.replace("count >= 5", "count >= 4"));
+    writeFileSync(join(dir, "p.tests.yaml"), CASES.replace(/ {6}- name: four failures[\s\S]*/, ""));
+    const io = capture();
+    const code = await main(["test", "--properties", "--runs", "50", dir], io);
+    expect(code).toBe(1);
+    const text = io.text();
+    expect(text).toContain("FAIL lockout: a count rule fires exactly when 5 matching events fall within 5m for one key, never with fewer, within suppression");
+    // Shrunk to a few events of one key: the engine alerts on the fourth matching event, where the
+    // reference model (five within 5m) does not.
+    const props = text.slice(text.indexOf("\nproperties\n"));
+    expect(props).toMatch(/counterexample \(shrunk \d+ times; seed 42\):\n( {4}#\d +\+[\d.]+s +match +user\.name=k0\n){4,6} {4}expected \(reference model\): [^\n]*\n {4}got \(engine\): \{"user\.name":"k0"\} count 4 at/);
+  });
+
+  test("the same rule with the right threshold passes its property tests", async () => {
+    writeFileSync(join(dir, "p.vigil"), RULE);
+    writeFileSync(join(dir, "p.tests.yaml"), CASES);
+    const io = capture();
+    expect(await main(["test", "--properties", "--runs", "50", dir], io)).toBe(0);
+    expect(io.text()).toMatch(/ok {3}lockout: a count rule fires exactly when 5 matching events fall within 5m/);
+  });
+
+  test("a sequence whose intended span is shorter than the rule's is caught", async () => {
+    writeFileSync(
+      join(dir, "s.vigil"),
+      `rule fail_then_ok {
+  severity high
+  sequence by user.name within 10m {
+    fail: event.outcome == "failure"
+    ok:   event.outcome == "success"
+  }
+}
+`,
+    );
+    writeFileSync(
+      join(dir, "s.tests.yaml"),
+      `rules:
+  fail_then_ok:
+    properties: { within: 5m }
+    cases:
+      - name: fail then success
+        events: [ { event.outcome: failure, user.name: a }, { event.outcome: success, user.name: a } ]
+        expect: 1
+`,
+    );
+    const io = capture();
+    expect(await main(["test", "--properties", "--runs", "100", dir], io)).toBe(1);
+    expect(io.text()).toContain("FAIL fail_then_ok: a sequence fires only on its steps in order within 5m");
+    expect(io.text()).toMatch(/expected \(reference model\): no alert\n {4}got \(engine\): \{"user\.name":"k\d"\} count 2/);
+  });
+});
