@@ -100,7 +100,7 @@ function serializeReply(reply: FastifyReply): Record<string, unknown> {
 function validationError(err: FastifyError): ApiError {
   const first = err.validation?.[0];
   if (first === undefined) return new ApiError("E_VALIDATION", err.message);
-  const params = first.params as Record<string, unknown>;
+  const params: Record<string, unknown> = first.params;
   let field = first.instancePath;
   if (first.keyword === "required" && typeof params["missingProperty"] === "string") field += `/${params["missingProperty"]}`;
   if (first.keyword === "additionalProperties" && typeof params["additionalProperty"] === "string") {
@@ -139,7 +139,7 @@ function splitCsvArrays(querystring: JsonSchema | undefined): ((req: FastifyRequ
     for (const k of arrays) {
       const v = q[k];
       if (typeof v === "string") q[k] = v.split(",");
-      else if (Array.isArray(v)) q[k] = v.flatMap((x) => (typeof x === "string" ? x.split(",") : [x]));
+      else if (Array.isArray(v)) q[k] = (v as unknown[]).flatMap((x): unknown[] => (typeof x === "string" ? x.split(",") : [x]));
     }
     return Promise.resolve();
   };
@@ -199,7 +199,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   app.decorateRequest("principal", null);
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const access = (route.config as { access?: Access } | undefined)?.access;
+    const access = route.config?.access;
     for (const method of methods) {
       // The only route without an access is @fastify/cors's preflight (OPTIONS *): it carries no data.
       if (access === undefined && method !== "OPTIONS") throw new Error(`route ${method} ${route.url} declares no access (a permission or "public")`);
@@ -241,7 +241,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const document = buildOpenApi(routes, { title: "Vigil", version: "1" });
 
   // Probes, metrics and the API description: no credentials.
-  app.get("/healthz", { config: { access: "public" } }, async () => ({ status: "ok" }));
+  app.get("/healthz", { config: { access: "public" } }, (_req, reply) => reply.send({ status: "ok" }));
   app.get("/readyz", { config: { access: "public" } }, async (_req, reply) => {
     const report = await opts.ports.readiness.check();
     return reply.code(report.ready ? 200 : 503).send(report);
@@ -249,7 +249,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   app.get("/metrics", { config: { access: "public" } }, async (_req, reply) => {
     return reply.header("content-type", opts.metricsRegistry.contentType).send(await opts.metricsRegistry.metrics());
   });
-  app.get("/v1/openapi.json", { config: { access: "public" } }, async () => document);
+  app.get("/v1/openapi.json", { config: { access: "public" } }, (_req, reply) => reply.send(document));
 
   const register = (scope: FastifyInstance, r: RouteSpec): void => {
     const preValidation = splitCsvArrays(r.schema?.querystring);
