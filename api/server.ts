@@ -14,7 +14,8 @@ import { stdSerializers, type Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { IncidentStore } from "../connectors/store/types.js";
 import { type AuthOptions, Authenticator, type Principal } from "./auth.js";
-import { ApiError } from "./errors.js";
+import { StoreInputError } from "../connectors/store/errors.js";
+import { ApiError, fromStoreError } from "./errors.js";
 import { httpMetrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import { type Access, allows, PERMISSIONS } from "./permissions.js";
@@ -113,6 +114,8 @@ function validationError(err: FastifyError): ApiError {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // A store method without a Result refused its input (a bad cursor): the caller can act on it.
+  if (err instanceof StoreInputError) return fromStoreError(err);
   const fe = err as FastifyError;
   if (fe.validation !== undefined) return validationError(fe);
   switch (fe.statusCode) {

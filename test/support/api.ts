@@ -10,7 +10,7 @@ import { SignJWT } from "jose";
 import { Registry } from "prom-client";
 import type { Logger } from "pino";
 import { createDecodingIngest } from "../../api/ingest.js";
-import type { ActionControl, ApiPorts, Readiness } from "../../api/ports.js";
+import type { ActionControl, ApiPorts, Readiness, ReadinessReport } from "../../api/ports.js";
 import { createPackRuleAdmin } from "../../api/rule-admin.js";
 import { createApiServer, type ApiServerOptions } from "../../api/server.js";
 import { openStore } from "../../connectors/store/index.js";
@@ -49,7 +49,7 @@ export function ledgerActionControl(store: IncidentStore, now: () => Date = () =
 export function storeReadiness(store: IncidentStore): Readiness & { down: boolean } {
   return {
     down: false,
-    async check() {
+    async check(): Promise<ReadinessReport> {
       if (this.down) return { ready: false, checks: { store: { ok: true }, nats: { ok: false, detail: "disconnected" } } };
       try {
         await store.listIncidents({}, 1, null);
