@@ -424,7 +424,7 @@ export class SqlIncidentStore implements IncidentStore {
       if (to !== "false_positive" && ORDER.indexOf(to) <= ORDER.indexOf(from)) {
         return err<Incident>("E_BAD_TRANSITION", `incident ${id} is ${from}; it can only move forward (${ORDER.slice(ORDER.indexOf(from) + 1).join(", ")}) or be closed as false_positive`);
       }
-      const stamp = { acknowledged: "acknowledged_at", contained: "contained_at", resolved: "resolved_at", false_positive: "closed_at", new: null }[to];
+      const stamp = { acknowledged: "acknowledged_at", contained: "contained_at", resolved: "resolved_at", false_positive: null, new: null }[to];
       const closes = to === "resolved" || to === "false_positive";
       const [row] = await tx.query(
         `UPDATE incidents SET state = $2, updated_at = $3::timestamptz${stamp === null ? "" : `, ${stamp} = $3::timestamptz`}${closes ? ", closed_at = $3::timestamptz" : ""}
