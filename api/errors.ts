@@ -17,7 +17,6 @@ export const API_ERROR_CODES = {
   E_UNSUPPORTED_MEDIA_TYPE: 415,
   E_RATE_LIMITED: 429,
   E_INTERNAL: 500,
-  E_NOT_READY: 503,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
 

@@ -13,7 +13,7 @@ describe("API over HTTP on PostgreSQL", () => {
 
   beforeAll(async () => {
     db = await withPgDatabase();
-    api = await startTestApi({ logger: (await import("pino")).pino({ level: "error" }), databaseUrl: db.url, options: { corsOrigins: ["https://console.example.com"] } });
+    api = await startTestApi({ databaseUrl: db.url, options: { corsOrigins: ["https://console.example.com"] } });
     await api.store.write(
       Array.from({ length: 7 }, (_, i) => makeAlert({ rule: "pg_rule", key: `192.0.2.${i}`, detected_at: new Date(Date.UTC(2026, 1, 1, 0, i)).toISOString() })),
       [],
@@ -52,7 +52,7 @@ describe("API over HTTP on PostgreSQL", () => {
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ error: { code: "E_FORBIDDEN" } });
 
-    const csv = await fetch(`${base}/v1/audit?format=csv`, { headers: analyst, ...{} });
+    const csv = await fetch(`${base}/v1/audit?format=csv`, { headers: analyst });
     const text = await csv.text();
     expect(text).toContain(",incident.transition,");
     expect(text).toContain(",apikey.create,");
