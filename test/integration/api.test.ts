@@ -8,6 +8,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiPath } from "../../api/openapi.js";
 import { AUDIT_CSV_COLUMNS } from "../../api/routes/audit.js";
+import { openStore } from "../../connectors/store/index.js";
+import type { IncidentStore } from "../../connectors/store/types.js";
 import { jwtFor, makeAlert, startTestApi, type TestApi } from "../support/api.js";
 
 type Json = Record<string, unknown>;
@@ -379,9 +381,15 @@ describe("API over the real store", () => {
 });
 
 describe("API limits, CORS and logging", () => {
+  // One store for the servers of this group (opening PGlite is the slow part).
+  let store: IncidentStore;
+  beforeAll(async () => {
+    store = await openStore({ databaseUrl: "memory://" });
+  });
+  afterAll(() => store.close());
   it("limits requests per key (100/min default, here 3) and per IP, with Retry-After, on an injected clock", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
-    const api = await startTestApi({ options: { rateLimits: { perPrincipal: 3, perIp: 5, windowMs: 60_000 }, now: () => new Date(now) } });
+    const api = await startTestApi({ store, options: { rateLimits: { perPrincipal: 3, perIp: 5, windowMs: 60_000 }, now: () => new Date(now) } });
     try {
       const get = (headers: Record<string, string>, ip = "10.0.0.1") => api.app.inject({ method: "GET", url: "/v1/rules", headers, remoteAddress: ip });
       for (let i = 0; i < 3; i++) expect((await get({ "x-api-key": api.keys.viewer })).statusCode).toBe(200);
@@ -406,7 +414,7 @@ describe("API limits, CORS and logging", () => {
   });
 
   it("allows only the configured CORS origins", async () => {
-    const api = await startTestApi({ options: { corsOrigins: ["https://console.example.com"] } });
+    const api = await startTestApi({ store, options: { corsOrigins: ["https://console.example.com"] } });
     try {
       const ok = await api.app.inject({ method: "GET", url: "/healthz", headers: { origin: "https://console.example.com" } });
       expect(ok.headers["access-control-allow-origin"]).toBe("https://console.example.com");
@@ -418,7 +426,7 @@ describe("API limits, CORS and logging", () => {
     } finally {
       await api.close();
     }
-    const closed = await startTestApi();
+    const closed = await startTestApi({ store });
     try {
       const res = await closed.app.inject({ method: "GET", url: "/healthz", headers: { origin: "https://console.example.com" } });
       expect(res.headers["access-control-allow-origin"]).toBeUndefined();
@@ -435,7 +443,7 @@ describe("API limits, CORS and logging", () => {
         done();
       },
     });
-    const api = await startTestApi({ logger: pino({ level: "trace" }, sink) });
+    const api = await startTestApi({ store, logger: pino({ level: "trace" }, sink) });
     try {
       const token = await jwtFor({ sub: "erin", role: "admin" });
       await api.app.inject({ method: "GET", url: "/v1/rules", headers: { "x-api-key": api.keys.viewer } });
