@@ -161,3 +161,6 @@ export function clampLimit(limit: number): number {
   if (!Number.isFinite(limit)) return 100;
   return Math.max(1, Math.min(1000, Math.floor(limit)));
 }
+
+/** The platform's policy: audit trails are kept 2,555 days (7 years). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2555;
