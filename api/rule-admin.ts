@@ -3,6 +3,7 @@
  * rules, checks sources, keeps enable/disable overrides and reloads from the files.
  * `apply` hands a new pack (and each enable/disable) to the engine.
  */
+import { resolve } from "node:path";
 import type { Actor, Result } from "../connectors/store/types.js";
 import { type CompiledPack, type CompiledRule, type Diagnostic, loadPack, type LoadOptions, type PackFile } from "../dsl/index.js";
 import type { PackCheck, RuleAdmin, RuleDiagnostic, RuleInfo } from "./ports.js";
@@ -26,9 +27,27 @@ function summary(pack: CompiledPack): PackCheck {
   return { ok: !pack.diagnostics.some((d) => d.severity === "error"), rules: pack.rules.length, diagnostics: pack.diagnostics.map(diagnostic) };
 }
 
+/**
+ * Checks uploaded files: `.vigil` files are the pack, any other file is a list file the pack
+ * may name with `file("…")`. Nothing is read from the server's disk: a list file that was
+ * not uploaded is an E_LIST_FILE diagnostic, so a check cannot probe the server's files.
+ */
+function checkUploaded(load: NonNullable<PackRuleAdminOptions["load"]>, files: readonly PackFile[]): CompiledPack {
+  const lists = new Map(files.filter((f) => !f.path.endsWith(".vigil")).map((f) => [resolve(f.path), f.text]));
+  const readText = (path: string): string => {
+    const text = lists.get(path);
+    if (text === undefined) throw new Error("not among the uploaded files (a check reads no file from the server)");
+    return text;
+  };
+  return load(
+    files.filter((f) => f.path.endsWith(".vigil")),
+    { readText },
+  );
+}
+
 /** Loads the pack once and returns its admin. */
 export async function createPackRuleAdmin(opts: PackRuleAdminOptions): Promise<RuleAdmin & { readonly pack: () => CompiledPack }> {
-  const load = opts.load ?? ((files: readonly PackFile[]) => loadPack(files));
+  const load = opts.load ?? ((files: readonly PackFile[], o?: LoadOptions) => loadPack(files, o));
   let pack = load(await opts.readFiles());
   const disabled = new Set<string>();
   const info = (r: CompiledRule): RuleInfo => ({
@@ -44,7 +63,7 @@ export async function createPackRuleAdmin(opts: PackRuleAdminOptions): Promise<R
   return {
     pack: () => pack,
     list: () => Promise.resolve(pack.rules.map(info)),
-    check: (files) => Promise.resolve(summary(load(files))),
+    check: (files) => Promise.resolve(summary(checkUploaded(load, files))),
     async setEnabled(name: string, enabled: boolean, actor: Actor): Promise<Result<RuleInfo>> {
       const rule = pack.rules.find((r) => r.name === name);
       if (rule === undefined) return { ok: false, error: { code: "E_NOT_FOUND", message: `no loaded rule ${name}` } };

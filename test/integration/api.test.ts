@@ -166,6 +166,16 @@ describe("API over the real store", () => {
       expect(b.ok).toBe(false);
       expect(b.diagnostics[0]?.file).toBe("x.vigil");
       expect(b.diagnostics[0]?.code).toMatch(/^E_/);
+      // List files come from the upload, never from the server's disk.
+      const probe = await api.app.inject({ method: "POST", url: "/v1/rules/check", headers: h("analyst"), payload: { files: [{ path: "p.vigil", text: 'list l = file("/etc/hostname")\n' }] } });
+      expect(probe.json<{ diagnostics: { code: string; message: string }[] }>().diagnostics).toEqual([expect.objectContaining({ code: "E_LIST_FILE", message: expect.stringContaining("not among the uploaded files") as unknown })]);
+      const withList = await api.app.inject({
+        method: "POST",
+        url: "/v1/rules/check",
+        headers: h("analyst"),
+        payload: { files: [{ path: "p.vigil", text: 'list l = file("lists/l.txt")\n' }, { path: "lists/l.txt", text: "a\nb\n" }] },
+      });
+      expect(withList.json()).toMatchObject({ ok: true, diagnostics: [] });
       const dup = await api.app.inject({ method: "POST", url: "/v1/rules/check", headers: h("analyst"), payload: { files: [{ path: "a", text: "" }, { path: "a", text: "" }] } });
       expect(dup.json()).toMatchObject({ error: { code: "E_VALIDATION", field: "/files/1/path" } });
 
