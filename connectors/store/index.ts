@@ -10,3 +10,4 @@ export { canonicalJson } from "./canonical.js";
 export { migrate, MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
 export { DEFAULT_COVERAGE_WINDOW_MINUTES } from "./kpis.js";
 export type { Database, Queryable } from "./db.js";
+export { startAuditRetention, type RetentionOptions, type RetentionTimer } from "./retention.js";

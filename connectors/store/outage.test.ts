@@ -43,7 +43,7 @@ describe("incident store: the database unreachable during a replay", () => {
     await pgdb?.drop();
   });
 
-  it("loses no alert and writes none twice; the pipeline stops acknowledging instead of overflowing", async () => {
+  it("loses no alert and writes none twice; the pipeline stops acknowledging instead of overflowing", { timeout: 180_000 }, async () => {
     expect(adminDatabaseUrl()).toMatch(/^postgres/);
     const pack = loadPack([{ path: "rules/auth.vigil", text: readFileSync("rules/auth.vigil", "utf8") }]);
     let fresh: Alert[] = [];

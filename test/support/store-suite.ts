@@ -11,6 +11,7 @@ import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../connectors/store/migr
 import { SqlIncidentStore, incidentId, DEFAULT_GROUP_WINDOW_MS } from "../../connectors/store/store.js";
 import { StoreInputError } from "../../connectors/store/errors.js";
 import { actionId } from "../../connectors/store/actions.js";
+import { startAuditRetention } from "../../connectors/store/retention.js";
 import type { Actor, Incident, Result } from "../../connectors/store/types.js";
 
 export interface StoreTarget {
@@ -40,6 +41,8 @@ const at = (base: string, ms: number): string => new Date(Date.parse(base) + ms)
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const ANALYST: Actor = { kind: "user", id: "alice" };
+/** Tests that make many round trips: the machine is shared, so they get room. */
+const SLOW = { timeout: 180_000 };
 
 let serial = 0;
 export function makeAlert(o: Partial<Alert> = {}): Alert {
@@ -131,7 +134,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
     // ------------------------------------------------------------ migrations
 
     describe("migrations", () => {
-      it("create the schema on a fresh database, and a re-run is a no-op", async () => {
+      it("create the schema on a fresh database, and a re-run is a no-op", SLOW, async () => {
         const { db, drop } = await target.fresh();
         try {
           expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
@@ -150,7 +153,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         }
       });
 
-      it("upgrade a database of the previous version, keeping its data", async () => {
+      it("upgrade a database of the previous version, keeping its data", SLOW, async () => {
         const { db, drop } = await target.fresh();
         try {
           expect(await migrate(db, SCHEMA_VERSION - 1)).toEqual(MIGRATIONS.slice(0, -1).map((m) => m.version));
@@ -169,7 +172,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         }
       });
 
-      it("apply each migration once when two instances start together", async () => {
+      it("apply each migration once when two instances start together", SLOW, async () => {
         const { db, drop } = await target.fresh();
         try {
           const [a, b] = await Promise.all([migrate(db), migrate(db)]);
@@ -218,6 +221,8 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         const detail = await store.getIncident(inc.id);
         expect(detail?.alerts.map((x) => x.id)).toEqual([a.id]);
         expect(detail?.alerts[0]).toMatchObject({ rule_version: "a1b2c3", count: 5, suppressed: 0, evidence: a.evidence, actions: [] });
+        expect(await store.alertIncident(a.id)).toBe(inc.id);
+        expect(await store.alertIncident("unknown")).toBeUndefined();
       });
 
       it("is idempotent: writing the same alerts again changes nothing", async () => {
@@ -254,6 +259,18 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(items).toHaveLength(4);
       });
 
+      it("opens one incident when two writers write alerts of the same rule and key at once", SLOW, async () => {
+        const other = new SqlIncidentStore(target.db, { now: clock.now });
+        for (let round = 0; round < 5; round++) {
+          await reset(target.db);
+          const a = makeAlert({ fired_at: at(T0, round * MIN) });
+          const b = makeAlert({ fired_at: at(T0, round * MIN + 1000) });
+          await Promise.all([store.write([a], []), other.write([b], [])]);
+          const { items } = await store.listIncidents({}, 10, null);
+          expect(items.map((i) => i.alert_count)).toEqual([2]);
+        }
+      });
+
       it("takes the group window from its options", async () => {
         const narrow = new SqlIncidentStore(target.db, { groupWindowMs: 5 * MIN, now: clock.now });
         await narrow.write([makeAlert({ fired_at: T0 }), makeAlert({ fired_at: at(T0, 4 * MIN) }), makeAlert({ fired_at: at(T0, 10 * MIN) })], []);
@@ -285,7 +302,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(items.every((x) => x.incident_id === incidentId(a.rule, a.keys, a.id))).toBe(true);
       });
 
-      it("groups like a reference model, whatever the batching and redelivery (property)", async () => {
+      it("groups like a reference model, whatever the batching and redelivery (property)", SLOW, async () => {
         const W = 10 * MIN;
         const grouped = new SqlIncidentStore(target.db, { groupWindowMs: W, now: clock.now });
         await fc.assert(
@@ -331,7 +348,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
               expect(new Map(incidents.items.map((i) => [i.id, i.alert_count]))).toEqual(new Map([...expected].map(([id, ids]) => [id, ids.length])));
             },
           ),
-          { numRuns: 20 },
+          { numRuns: 15 },
         );
       });
 
@@ -364,7 +381,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
     // ------------------------------------------------------------ listing
 
     describe("listing", () => {
-      it("pages newest first with a cursor that is stable under inserts", async () => {
+      it("pages newest first with a cursor that is stable under inserts", SLOW, async () => {
         const initial = Array.from({ length: 25 }, (_, i) => makeAlert({ fired_at: at(T0, i * 2 * HOUR), detected_at: at(T0, i * 2 * HOUR), keys: { n: i } }));
         await store.write(initial, []);
         const seen: string[] = [];
@@ -552,7 +569,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
       });
 
       for (let k = 1; k <= N; k++) {
-        it(`fails at entry ${k} when it is altered, deleted or moved in the database`, async () => {
+        it(`fails at entry ${k} when it is altered, deleted or moved in the database`, SLOW, async () => {
           const cases: [string, string, RegExp, number][] = [
             ["altered details", `UPDATE audit_log SET details = '{"i": 99}' WHERE seq = ${k}`, /changed/, k],
             ["altered actor", `UPDATE audit_log SET actor_id = 'mallory' WHERE seq = ${k}`, /changed/, k],
@@ -578,7 +595,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         });
       }
 
-      it("does not fork under concurrent appends", async () => {
+      it("does not fork under concurrent appends", SLOW, async () => {
         await Promise.all(Array.from({ length: 40 }, (_, i) => store.audit.append({ kind: "system", id: `w${i % 4}` }, "test.concurrent", `t${i}`, { i })));
         const v = await store.audit.verify();
         expect(v).toEqual({ ok: true, entries: 40, anchor: null });
@@ -607,6 +624,24 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
 
         await tamper(target.db, "DELETE FROM audit_log WHERE seq = 7");
         expect(await store.audit.verify()).toMatchObject({ ok: false, failed_at: 7, reason: expect.stringMatching(/missing/) as unknown });
+      });
+
+      it("prunes on a timer with the configured retention", async () => {
+        for (let d = 0; d < 4; d++) {
+          clock.set(at(T0, d * 24 * HOUR));
+          await store.audit.append(ANALYST, "test.day", `d${d}`, { d });
+        }
+        const logged: unknown[] = [];
+        const timer = startAuditRetention(store.audit, { days: 2, intervalMs: 60_000, now: () => new Date(at(T0, 3 * 24 * HOUR + HOUR)), log: (m, f) => logged.push([m, f]) });
+        try {
+          expect(await timer.last).toBe(2);
+        } finally {
+          timer.stop();
+        }
+        expect(logged).toEqual([["audit entries pruned", { removed: 2, retention_days: 2 }]]);
+        expect((await store.audit.list(0, 10)).map((e) => e.details.d ?? e.action)).toEqual([2, 3, "audit.prune"]);
+        expect((await store.audit.verify()).ok).toBe(true);
+        expect(() => startAuditRetention(store.audit, { days: -1 })).toThrow(RangeError);
       });
 
       it("catches deleting the newest entries and a deletion in the middle after pruning", async () => {
