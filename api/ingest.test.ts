@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { EventFields } from "../engine/index.js";
+import { createDecodingIngest } from "./ingest.js";
+
+const actor = { kind: "api_key", id: "k1" } as const;
+
+describe("createDecodingIngest", () => {
+  const got: EventFields[][] = [];
+  const ingest = createDecodingIngest({
+    deliver: (events) => {
+      got.push(events);
+      return Promise.resolve();
+    },
+  });
+
+  it("delivers the good events of a request in one call and numbers the bad lines", async () => {
+    got.length = 0;
+    const body = Buffer.from('{"@timestamp":"2026-01-01T00:00:00Z"}\r\n\n[1]\n{"@timestamp":"2026-01-01T00:00:01Z","event":{"id":"e2"}}');
+    const r = await ingest.ingest(body, "application/x-ndjson", actor);
+    expect(r.accepted).toBe(2);
+    expect(r.rejected.map((x) => x.line)).toEqual([2, 3]);
+    expect(r.rejected[1]?.reason).toMatch(/^not_an_object/);
+    expect(got).toHaveLength(1);
+    expect(got[0]?.[1]).toMatchObject({ event: { id: "e2" } });
+    // An event without an id gets a deterministic one from its source and line.
+    expect(typeof got[0]?.[0]?.["event.id"]).toBe("string");
+  });
+
+  it("takes a JSON document or array; an unparseable one is one rejection", async () => {
+    expect(await ingest.ingest(Buffer.from('{"@timestamp":1}'), "application/json", actor)).toEqual({ accepted: 1, rejected: [] });
+    const arr = await ingest.ingest(Buffer.from('[{"@timestamp":1},"x",{"@timestamp":"never"}]'), "application/json", actor);
+    expect(arr.accepted).toBe(1);
+    expect(arr.rejected.map((x) => [x.line, x.reason.split(":")[0]])).toEqual([
+      [2, "not_an_object"],
+      [3, "bad_timestamp"],
+    ]);
+    const bad = await ingest.ingest(Buffer.from("[{"), "application/json", actor);
+    expect(bad).toMatchObject({ accepted: 0, rejected: [{ line: 1, reason: expect.stringMatching(/^invalid JSON/) as unknown }] });
+  });
+
+  it("refuses an over-long line without delivering anything for it", async () => {
+    got.length = 0;
+    const r = await ingest.ingest(Buffer.from(`{"@timestamp":1,"m":"${"x".repeat(70_000)}"}\n`), "application/x-ndjson", actor);
+    expect(r).toMatchObject({ accepted: 0, rejected: [{ line: 1, reason: expect.stringMatching(/^line_too_long/) as unknown }] });
+    expect(got).toHaveLength(0);
+  });
+});
