@@ -315,7 +315,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
               let t = Date.parse(T0);
               const alerts = steps.map((s, i) => {
                 t += s.gapMin * MIN;
-                return makeAlert({ id: `p${i}`, fired_at: new Date(t).toISOString(), keys: { "source.address": `10.0.0.${s.key}` } });
+                return makeAlert({ id: `p${String(i).padStart(3, "0")}`, fired_at: new Date(t).toISOString(), keys: { "source.address": `10.0.0.${s.key}` } });
               });
               // Reference: per key, in time order, a gap longer than W starts a new incident.
               const expected = new Map<string, string[]>();
