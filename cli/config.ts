@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 
-export type SettingType = "string" | "int" | "duration" | "bool" | "list";
+export type SettingType = "string" | "int" | "duration" | "bool" | "list" | "section";
 
 export interface Setting {
   /** Dotted path in the YAML file. */
@@ -46,6 +46,35 @@ export const SETTINGS: readonly Setting[] = [
   { path: "nats.stream_max_age", type: "duration", default: 7 * 86_400_000, doc: "retention of the events stream" },
   { path: "nats.stream_max_bytes", type: "int", default: -1, doc: "size limit of the events stream (-1: none)" },
   { path: "nats.duplicate_window", type: "duration", default: 600_000, doc: "JetStream de-duplication window of the streams Vigil provisions" },
+
+  { path: "database.enabled", env: "VIGIL_STORE", type: "bool", default: true, doc: "keep alerts as incidents in the incident store (the API needs it)" },
+  { path: "database.url", env: "DATABASE_URL", type: "string", doc: "PostgreSQL (`postgres://…`) for the incident store, or `memory://`; without one, PGlite under `data_dir`/db" },
+  { path: "database.group_window", type: "duration", default: 3_600_000, doc: "alerts of the same rule and key within this time of an open incident's last alert join it" },
+  { path: "database.max_buffered_alerts", type: "int", default: 10_000, doc: "alerts held while the database is unreachable; past it the pipeline stops acknowledging" },
+  { path: "audit.retention_days", env: "VIGIL_AUDIT_RETENTION_DAYS", type: "int", default: 2555, doc: "audit log retention; pruning records an anchor so the chain still verifies" },
+  { path: "coverage.expected_services", env: "VIGIL_EXPECTED_SERVICES", type: "list", default: [], doc: "services expected to emit events (the coverage KPI)" },
+
+  { path: "api.enabled", env: "VIGIL_API_ENABLED", type: "bool", doc: "serve the HTTP API (default: when the job is long-lived — on JetStream or with `--follow`)" },
+  { path: "api.port", env: "VIGIL_API_PORT", type: "int", default: 8018, doc: "HTTP API port" },
+  { path: "api.host", env: "VIGIL_API_HOST", type: "string", default: "127.0.0.1", doc: "HTTP API address to listen on" },
+  { path: "api.cors_origins", env: "VIGIL_CORS_ORIGINS", type: "list", default: [], doc: "origins allowed by CORS (none by default)" },
+  { path: "api.bootstrap_api_key", env: "VIGIL_BOOTSTRAP_API_KEY", type: "string", doc: "an admin API key created (hashed) at start, at least 16 characters" },
+  { path: "api.jwt_secret", env: "VIGIL_JWT_SECRET", type: "string", doc: "HS256 secret of accepted JWT bearer tokens (none: API keys only)" },
+  { path: "api.jwt_issuer", env: "VIGIL_JWT_ISSUER", type: "string", doc: "required `iss` of JWTs" },
+  { path: "api.jwt_audience", env: "VIGIL_JWT_AUDIENCE", type: "string", doc: "required `aud` of JWTs" },
+  { path: "api.rate_limit_per_key", env: "VIGIL_RATE_LIMIT_PER_KEY", type: "int", default: 100, doc: "requests per window per API key or JWT subject (platform policy: 100/min)" },
+  { path: "api.rate_limit_per_ip", env: "VIGIL_RATE_LIMIT_PER_IP", type: "int", default: 500, doc: "requests per window per client address (platform policy: 500/min)" },
+  { path: "api.rate_limit_window", env: "VIGIL_RATE_LIMIT_WINDOW_MS", type: "duration", default: 60_000, doc: "rate-limit window" },
+  { path: "api.trust_proxy", env: "VIGIL_TRUST_PROXY", type: "bool", default: false, doc: "take the client address from X-Forwarded-For" },
+
+  { path: "influx.url", env: "INFLUX_URL", type: "string", doc: "InfluxDB 1.x for the time series (event rates, alerts, anomaly scores, KPIs); none: not written" },
+  { path: "influx.database", env: "INFLUX_DATABASE", type: "string", default: "vigil", doc: "InfluxDB database (created when missing)" },
+  { path: "influx.interval", env: "INFLUX_INTERVAL_MS", type: "duration", default: 10_000, doc: "aggregation interval of the time series" },
+  { path: "influx.retention", env: "INFLUX_RETENTION", type: "string", doc: "InfluxDB retention policy duration (e.g. 30d); none: the database default" },
+  { path: "influx.kpi_interval", type: "duration", default: 60_000, doc: "how often the KPIs of the last 24 h are written" },
+
+  { path: "response", type: "section", doc: "automated response (responders, modes, allowlists, caps, webhooks, SIEM): see docs/responders.md" },
+  { path: "redis.url", env: "REDIS_URL", type: "string", doc: "Redis for blocks and lockouts read by gateways and the auth service" },
 ];
 
 export interface ConfigError {
@@ -56,7 +85,7 @@ export interface ConfigError {
   readonly col?: number;
 }
 
-export type ConfigValue = string | number | boolean | readonly string[];
+export type ConfigValue = string | number | boolean | readonly string[] | { readonly section: unknown };
 /** Resolved settings by path; a setting without a value and without a default is absent. */
 export type Config = ReadonlyMap<string, ConfigValue>;
 
@@ -92,6 +121,8 @@ function convert(s: Setting, raw: unknown): ConfigValue | string {
       if (typeof raw === "string" && /^(1|true|yes|on)$/i.test(raw)) return true;
       if (typeof raw === "string" && /^(0|false|no|off|)$/i.test(raw)) return false;
       return `expected true or false`;
+    case "section":
+      return typeof raw === "object" && raw !== null && !Array.isArray(raw) ? { section: raw } : "expected a mapping";
     case "list":
       if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
       if (typeof raw === "string") return raw.split(",").map((x) => x.trim()).filter((x) => x !== "");
@@ -199,4 +230,24 @@ export const cfg = {
     const v = c.get(path);
     return Array.isArray(v) ? (v as readonly string[]) : [];
   },
+  section: (c: Config, path: string): unknown => {
+    const v = c.get(path);
+    return typeof v === "object" && v !== null && "section" in v ? v.section : undefined;
+  },
 };
+
+/**
+ * The configuration as the environment variables of its settings (for the parts that read
+ * their settings from the environment: the API, InfluxDB, the responders), so that a value
+ * from the file or a flag reaches them too.
+ */
+export function envFromConfig(c: Config, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const s of SETTINGS) {
+    if (s.env === undefined) continue;
+    const v = c.get(s.path);
+    if (v === undefined) continue;
+    env[s.env] = Array.isArray(v) ? v.join(",") : typeof v === "object" ? undefined : String(v);
+  }
+  return env;
+}

@@ -1,7 +1,11 @@
-import { type Config, type ConfigError, formatConfigError, SETTINGS } from "../config.js";
+import { type Config, type ConfigError, type ConfigValue, formatConfigError, SETTINGS } from "../config.js";
 import type { Io } from "../io.js";
 
-const show = (v: string | number | boolean | readonly string[] | undefined): string => (typeof v === "object" ? v.join(", ") : v === undefined ? "" : String(v));
+function show(v: ConfigValue | undefined): string {
+  if (v === undefined) return "";
+  if (typeof v !== "object") return String(v);
+  return "section" in v ? JSON.stringify(v.section) : v.join(", ");
+}
 
 /** The settings table as Markdown (the README's configuration section is this table). */
 export function settingsMarkdown(): string {
@@ -22,7 +26,7 @@ export function runConfig(o: { settings?: boolean }, resolved: { config: Config;
   if (resolved.errors.length > 0) return 2;
   for (const s of SETTINGS) {
     const v = resolved.config.get(s.path);
-    if (v !== undefined) io.out(`${s.path}: ${/url/.test(s.path) ? redactUrl(show(v)) : show(v)}`);
+    if (v !== undefined) io.out(`${s.path}: ${/secret|key$/.test(s.path) ? "***" : /url/.test(s.path) ? redactUrl(show(v)) : show(v)}`);
   }
   return 0;
 }
