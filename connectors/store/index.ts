@@ -1,0 +1,12 @@
+export * from "./types.js";
+export { openStore, openDatabase, DEFAULT_DATA_DIR, MEMORY_URL, type OpenStoreOptions } from "./open.js";
+export { SqlIncidentStore, DEFAULT_GROUP_WINDOW_MS, incidentId, keyString } from "./store.js";
+export { BufferedAlertSink, type BufferedSinkOptions, type BufferedSinkStats } from "./buffered-sink.js";
+export { StoreInputError } from "./errors.js";
+export { actionId } from "./actions.js";
+export { hashSecret, ROLES } from "./api-keys.js";
+export { auditHash } from "./audit.js";
+export { canonicalJson } from "./canonical.js";
+export { migrate, MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+export { DEFAULT_COVERAGE_WINDOW_MINUTES } from "./kpis.js";
+export type { Database, Queryable } from "./db.js";
