@@ -154,10 +154,7 @@ export class ActionDispatcher implements ResponseDispatcher {
           continue;
         }
         const action: ResponseAction = { id, alert_id: alert.id, incident_id: incident, action: planned.action, args, mode, until: null };
-        if (mode === "approve") {
-          await this.opts.audit.append(SYSTEM, "action.awaiting_approval", id, { alert_id: alert.id, incident_id: incident, rule: alert.rule, action: planned.action, args, mode });
-          continue;
-        }
+        if (mode === "approve") continue; // the ledger's claim is audited with its status
         this.enqueue({ action, alert, rule: alert.rule });
       }
     }
@@ -238,18 +235,7 @@ export class ActionDispatcher implements ResponseDispatcher {
     const reverseAt = outcome.status === "done" && until !== null ? new Date(until).toISOString() : null;
     const reason = outcome.status === "done" ? (outcome.detail ?? null) : outcome.reason;
     await this.opts.ledger.complete(base.id, { status: outcome.status, reason, attempts, reverse_at: reverseAt });
-    await this.opts.audit.append(SYSTEM, `action.${outcome.status}`, base.id, {
-      alert_id: base.alert_id,
-      incident_id: base.incident_id,
-      ...(item.rule === undefined ? {} : { rule: item.rule }),
-      action: base.action,
-      args: base.args,
-      mode: base.mode,
-      reason,
-      attempts,
-      reverse_at: reverseAt,
-      responders: per.map((p) => ({ kind: p.kind, status: p.outcome.status, attempts: p.attempts, ...("reason" in p.outcome ? { reason: p.outcome.reason } : {}) })),
-    });
+    // The ledger audits the outcome (action.done|skipped|failed with reason and attempts).
     const level = outcome.status === "failed" ? "warn" : "info";
     this.log[level]({ action_id: base.id, action: base.action, status: outcome.status, reason }, `response ${describeAction(base)}: ${outcome.status}`);
   }
@@ -320,8 +306,8 @@ export class ActionDispatcher implements ResponseDispatcher {
         this.log.warn({ action_id: rec.id, reason }, `reversal of ${rec.action} failed; retried on the next poll`);
         return { ok: false, code: "E_CONFLICT", message: `could not undo ${rec.action}: ${reason}` };
       }
-      await this.opts.ledger.markReversed(rec.id, new Date(this.now()));
-      await this.opts.audit.append(actor, auditAction, rec.id, details);
+      if (auditAction !== "action.reversed") await this.opts.audit.append(actor, auditAction, rec.id, details);
+      await this.opts.ledger.markReversed(rec.id, new Date(this.now())); // audited by the ledger as action.reversed
       this.log.info({ action_id: rec.id, action: rec.action, why }, `reversed ${describeAction(rec)}`);
       return { ok: true };
     } finally {
@@ -333,7 +319,6 @@ export class ActionDispatcher implements ResponseDispatcher {
     const rec = await this.opts.ledger.get(id);
     if (rec === undefined) return { ok: false, code: "E_NOT_FOUND", message: `no action ${id}` };
     if (!(await this.opts.ledger.approve(id, actor))) return { ok: false, code: "E_CONFLICT", message: `action ${id} is ${rec.status}, not awaiting approval` };
-    await this.opts.audit.append(actor, "action.approved", id, { alert_id: rec.alert_id, incident_id: rec.incident_id, action: rec.action, args: rec.args });
     this.enqueue({ action: toResponseAction({ ...rec, status: "pending" }), alert: undefined, rule: undefined });
     return { ok: true };
   }
@@ -350,7 +335,7 @@ export class ActionDispatcher implements ResponseDispatcher {
     if (rec.status !== "done") return { ok: false, code: "E_CONFLICT", message: `action ${id} is ${rec.status}: only a done action can be undone` };
     if (!isReversible(rec.action)) return { ok: false, code: "E_INVALID", message: `${rec.action} cannot be undone` };
     if (this.reversing.has(id)) return { ok: false, code: "E_CONFLICT", message: `action ${id} is being undone` };
-    return this.reverse(rec, actor, "action.undone", `undone by ${actor.kind} ${actor.id}`);
+    return this.reverse(rec, actor, "action.undo", `undone by ${actor.kind} ${actor.id}`);
   }
 
   async close(): Promise<void> {
