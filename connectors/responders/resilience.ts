@@ -30,8 +30,8 @@ export async function withTimeout<T>(ms: number, fn: (signal: AbortSignal) => Pr
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      ctl.abort();
       reject(new TimeoutError(`timed out after ${ms} ms`));
+      ctl.abort(); // after the rejection, so the timeout (not the target's abort error) is the reason
     }, ms);
   });
   try {
