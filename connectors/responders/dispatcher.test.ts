@@ -48,6 +48,7 @@ const block = (ip: string, mode: PlannedAction["mode"] = "enforce", ms = 3_600_0
 
 /** A scripted target: records calls; `behave` decides each attempt. */
 class Target implements Responder {
+  describe?: (a: ResponseAction) => string;
   readonly kind: string;
   readonly actions: readonly string[];
   calls: { op: "execute" | "reverse"; action: ResponseAction; ctx: ResponseContext }[] = [];

@@ -9,7 +9,7 @@
  * Key values are JSON `{action_id, alert_id, until}` so a reversal only removes its own.
  */
 import type { Redis } from "ioredis";
-import type { ActionOutcome, Responder, ResponseAction } from "../../engine/response.js";
+import type { ActionOutcome, Responder, ResponseAction, ResponseContext } from "../../engine/response.js";
 import { canonicalIp, textArg } from "./args.js";
 import { PermanentError } from "./resilience.js";
 
@@ -93,7 +93,7 @@ export class RedisResponder implements Responder {
     }
   }
 
-  async execute(a: ResponseAction, ctx: { now: number }): Promise<ActionOutcome> {
+  async execute(a: ResponseAction, ctx: ResponseContext): Promise<ActionOutcome> {
     this.ready();
     switch (a.action) {
       case "block_ip": {

@@ -125,12 +125,9 @@ export class SiemForwarder implements AlertSink {
   private async sendBatch(batch: Record<string, unknown>[]): Promise<boolean> {
     for (let i = 1; i <= this.retry.attempts; i++) {
       try {
-        const retryable = await withTimeout(this.retry.timeoutMs, (signal) => this.send(batch, signal));
-        if (retryable.length === 0) {
-          this.stats.sent += batch.length;
-          return true;
-        }
-        this.stats.sent += batch.length - retryable.length;
+        const { retry: retryable, dropped } = await withTimeout(this.retry.timeoutMs, (signal) => this.send(batch, signal));
+        this.stats.sent += batch.length - retryable.length - dropped;
+        if (retryable.length === 0) return true;
         batch = retryable;
         throw new Error(`${retryable.length} documents rejected temporarily`);
       } catch (err) {
@@ -147,30 +144,32 @@ export class SiemForwarder implements AlertSink {
     return false;
   }
 
-  /** Sends a batch; returns the records to retry (Elasticsearch items refused with 429/5xx). */
-  private async send(batch: Record<string, unknown>[], signal: AbortSignal): Promise<Record<string, unknown>[]> {
+  /** Sends a batch; returns the records to retry (Elasticsearch items refused with 429/5xx) and how many were refused for good. */
+  private async send(batch: Record<string, unknown>[], signal: AbortSignal): Promise<{ retry: Record<string, unknown>[]; dropped: number }> {
     const t = this.opts.target;
     const base = t.url.replace(/\/+$/, "");
     if (t.kind === "splunk") {
       await post(`${base}/services/collector/event`, splunkHecBody(batch, t), { headers: { authorization: `Splunk ${t.token}` }, signal });
-      return [];
+      return { retry: [], dropped: 0 };
     }
     const headers: Record<string, string> = {};
     if (t.api_key !== undefined) headers.authorization = `ApiKey ${t.api_key}`;
     else if (t.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${t.username}:${t.password ?? ""}`).toString("base64")}`;
     const text = await post(`${base}/_bulk`, elasticBulkBody(batch, t.index ?? "vigil-alerts"), { headers, contentType: "application/x-ndjson", signal });
     const res = JSON.parse(text) as { errors?: boolean; items?: { index?: { status?: number; error?: unknown } }[] };
-    if (res.errors !== true) return [];
+    if (res.errors !== true) return { retry: [], dropped: 0 };
     const retry: Record<string, unknown>[] = [];
+    let dropped = 0;
     (res.items ?? []).forEach((it, i) => {
       const status = it.index?.status ?? 0;
       if (status === 429 || status >= 500) retry.push(batch[i]!);
       else if (status >= 300) {
-        this.stats.dropped++;
+        dropped++;
         this.log.error({ status, error: it.index?.error, alert_id: batch[i]?.id }, "Elasticsearch refused an alert: dropped");
       }
     });
-    return retry;
+    this.stats.dropped += dropped;
+    return { retry, dropped };
   }
 
   async close(): Promise<void> {
