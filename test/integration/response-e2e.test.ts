@@ -19,6 +19,7 @@ import { createResponse, type ResponseRuntime } from "../../connectors/responder
 import { readLogEvents } from "../../connectors/sources/log-file.js";
 import { openStore } from "../../connectors/store/open.js";
 import type { IncidentStore } from "../../connectors/store/types.js";
+import { runReplay } from "../../cli/commands/replay.js";
 import { loadPack } from "../../dsl/index.js";
 import { type Alert, Engine } from "../../engine/index.js";
 import { natsUrl, redisUrl, uniqueName, withPgDatabase, type PgDatabase } from "../support/services.js";
@@ -212,4 +213,24 @@ test("Redis down: the block is retried, then recorded as failed with the reason;
   expect(audit[1]!.details.reason).toBe(rec!.reason);
   await rt.close();
   await jsm.streams.delete(`${gone.toUpperCase()}_COMMANDS`).catch(() => undefined);
+});
+
+test("`vigil replay` never acts, even with REDIS_URL and NATS_URL set: it lists the actions it would take", async () => {
+  const saved = { REDIS_URL: process.env.REDIS_URL, NATS_URL: process.env.NATS_URL };
+  process.env.REDIS_URL = redisUrl();
+  process.env.NATS_URL = natsUrl();
+  const blockedBefore = await redis.zscore("security:blocked-ips", ATTACKER);
+  const lines: string[] = [];
+  try {
+    expect(await runReplay([logFile], { rules: "rules", format: "auto", year: 2025, showFailures: 0 }, { out: (l) => lines.push(l), err: () => undefined })).toBe(0);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  const brute = lines.map((l) => JSON.parse(l) as { rule: string; keys: Record<string, string>; would_act: unknown[] }).filter((a) => a.rule === "ssh_bruteforce");
+  expect(brute.find((a) => a.keys["source.address"] === ATTACKER)!.would_act).toEqual([
+    { action: "block_ip", mode: "enforce", args: { ip: ATTACKER, for: 3_600_000 } },
+    { action: "notify", mode: "enforce", args: { channel: "soc" } },
+  ]);
+  expect(await redis.zscore("security:blocked-ips", ATTACKER)).toBe(blockedBefore);
 });
