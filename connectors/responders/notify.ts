@@ -98,6 +98,7 @@ export class NotifyResponder implements Responder {
     if (missing.length === targets.length) throw new PermanentError(`channel ${missing.join(", ")} is not configured`);
     const sent = this.sent.get(a.id) ?? new Set<string>();
     this.sent.set(a.id, sent);
+    if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!); // actions that failed for good
     const message = textArg(a.args, "message");
     for (const name of targets) {
       const ch = this.opts.channels[name];

@@ -18,7 +18,6 @@ import { ruleSourcesFromPack } from "../../connectors/responders/evidence.js";
 import { createResponse, type ResponseRuntime } from "../../connectors/responders/index.js";
 import { readLogEvents } from "../../connectors/sources/log-file.js";
 import { openStore } from "../../connectors/store/open.js";
-import type { IncidentStore } from "../../connectors/store/types.js";
 import { runReplay } from "../../cli/commands/replay.js";
 import { loadPack } from "../../dsl/index.js";
 import { type Alert, Engine } from "../../engine/index.js";
@@ -29,7 +28,7 @@ const ALLOWLISTED = "198.51.100.23";
 const PACK = [{ path: "rules/auth.vigil", text: readFileSync("rules/auth.vigil", "utf8") }];
 
 let db: PgDatabase;
-let store: IncidentStore;
+let store: Awaited<ReturnType<typeof openStore>>;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 let redis: Redis;
@@ -141,6 +140,9 @@ test("an SSH brute force: the attacker blocked in Redis for an hour from now and
   expect(blockRec.reason).toContain("nats");
   expect(incident!.events.length).toBe(5);
   expect(incident!.events.every((e) => String(e.fields["source.ip"]) === ATTACKER)).toBe(true);
+  const frozen = await store.ruleVersion("ssh_bruteforce", attackerAlert.rule_version);
+  expect(frozen).toContain("rule ssh_bruteforce {");
+  expect(frozen).toContain("then block_ip(source.ip, for: 1h), notify(\"soc\")");
 
   const allowed = (await store.actions.list({}, 100)).find((a) => a.alert_id === allowAlert.id && a.action === "block_ip")!;
   expect(allowed).toMatchObject({ status: "skipped", reason: `allowlisted: ${ALLOWLISTED} is in the address allowlist` });
