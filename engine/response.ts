@@ -63,7 +63,13 @@ export interface ResponseActor {
   readonly id: string;
 }
 
-export type ResponseResult = { readonly ok: true } | { readonly ok: false; readonly code: "E_NOT_FOUND" | "E_INVALID" | "E_CONFLICT"; readonly message: string };
+export type ResponseResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: "E_NOT_FOUND" | "E_INVALID" | "E_CONFLICT";
+      readonly message: string;
+    };
 
 /** What the pipeline and the API see of the response side. */
 export interface ResponseDispatcher {
@@ -94,6 +100,17 @@ export function canonicalJson(v: unknown): string {
 }
 
 /** Action id from alert id, action name and canonical arguments: 32 hex digits of SHA-256. */
-export function responseActionId(alertId: string, action: string, args: Readonly<Record<string, unknown>>): string {
-  return createHash("sha256").update(alertId).update("\0").update(action).update("\0").update(canonicalJson(args)).digest("hex").slice(0, 32);
+export function responseActionId(
+  alertId: string,
+  action: string,
+  args: Readonly<Record<string, unknown>>,
+): string {
+  return createHash("sha256")
+    .update(alertId)
+    .update("\0")
+    .update(action)
+    .update("\0")
+    .update(canonicalJson(args))
+    .digest("hex")
+    .slice(0, 32);
 }

@@ -17,7 +17,8 @@ if (!existsSync(log)) {
   console.log(`skipped: ${log} not found (the real-data checks need ../shared/data)`);
   process.exit(0);
 }
-if (!existsSync(join(root, "dist/connectors/responders/index.js"))) execFileSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
+if (!existsSync(join(root, "dist/connectors/responders/index.js")))
+  execFileSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
 const load = (p) => import(pathToFileURL(join(root, "dist", p)).href);
 const { createResponse, parseResponseConfig } = await load("connectors/responders/index.js");
 const { openStore } = await load("connectors/store/open.js");
@@ -43,11 +44,20 @@ function check(name, ok, detail = "") {
   console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail === "" ? "" : `\n     ${detail}`}`);
 }
 
-const pack = loadPack([{ path: "rules/auth.vigil", text: readFileSync(join(root, "rules/auth.vigil"), "utf8") }]);
+const pack = loadPack([
+  { path: "rules/auth.vigil", text: readFileSync(join(root, "rules/auth.vigil"), "utf8") },
+]);
 async function alertsOf() {
   const alerts = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a) });
-  await readLogEvents(log, { format: "auto", year: 2024 }, 0, (ev) => engine.process(ev), () => undefined, { lines: 0, events: 0, failures: new Map() });
+  await readLogEvents(
+    log,
+    { format: "auto", year: 2024 },
+    0,
+    (ev) => engine.process(ev),
+    () => undefined,
+    { lines: 0, events: 0, failures: new Map() },
+  );
   engine.finish();
   return alerts;
 }
@@ -57,9 +67,18 @@ const store = await openStore({ databaseUrl: "memory://" });
 try {
   const first = await alertsOf();
   const brute = first.filter((a) => a.rule === "ssh_bruteforce");
-  const attackers = [...new Set(brute.map((a) => a.actions.find((x) => x.action === "block_ip")?.args.ip).filter((ip) => typeof ip === "string"))].sort();
+  const attackers = [
+    ...new Set(
+      brute
+        .map((a) => a.actions.find((x) => x.action === "block_ip")?.args.ip)
+        .filter((ip) => typeof ip === "string"),
+    ),
+  ].sort();
   const allowlisted = attackers[0];
-  const cfg = parseResponseConfig({ redis: { prefix }, allowlist: { addresses: allowlisted === undefined ? [] : [allowlisted] } }, { REDIS_URL: redisUrl });
+  const cfg = parseResponseConfig(
+    { redis: { prefix }, allowlist: { addresses: allowlisted === undefined ? [] : [allowlisted] } },
+    { REDIS_URL: redisUrl },
+  );
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
   const rt = await createResponse(cfg.value, { store });
   if (!rt.ok) throw new Error(rt.error.message);
@@ -78,11 +97,25 @@ try {
   }
   members.sort();
   const expected = attackers.filter((a) => a !== allowlisted);
-  check(`OpenSSH_2k.log: ${brute.length} ssh_bruteforce alerts on ${attackers.length} addresses; all but the allowlisted one (${allowlisted}) are in the Redis block set`, attackers.length > 1 && JSON.stringify(members) === JSON.stringify(expected), `blocked ${JSON.stringify(members)}\n     expected ${JSON.stringify(expected)}`);
-  check("each block expires one hour after it was taken, on the wall clock (not in 2024)", badScores.length === 0, badScores.join(", "));
+  check(
+    `OpenSSH_2k.log: ${brute.length} ssh_bruteforce alerts on ${attackers.length} addresses; all but the allowlisted one (${allowlisted}) are in the Redis block set`,
+    attackers.length > 1 && JSON.stringify(members) === JSON.stringify(expected),
+    `blocked ${JSON.stringify(members)}\n     expected ${JSON.stringify(expected)}`,
+  );
+  check(
+    "each block expires one hour after it was taken, on the wall clock (not in 2024)",
+    badScores.length === 0,
+    badScores.join(", "),
+  );
   const ledger = await store.actions.list({}, 1000);
   const blocks = ledger.filter((a) => a.action === "block_ip");
-  check(`one block_ip action per alert (${blocks.length}), the allowlisted address's skipped`, blocks.length === brute.length && blocks.filter((a) => a.status === "skipped").every((a) => a.args.ip === allowlisted && /allowlisted/.test(a.reason)));
+  check(
+    `one block_ip action per alert (${blocks.length}), the allowlisted address's skipped`,
+    blocks.length === brute.length &&
+      blocks
+        .filter((a) => a.status === "skipped")
+        .every((a) => a.args.ip === allowlisted && /allowlisted/.test(a.reason)),
+  );
 
   const second = await alertsOf();
   await store.write(second, []);
@@ -90,7 +123,11 @@ try {
   await rt.value.dispatcher.drain();
   const ledger2 = await store.actions.list({}, 1000);
   const zset2 = await redis.zrange(`${prefix}blocked-ips`, 0, -1, "WITHSCORES");
-  check("replaying the log again performs no action twice (ledger and Redis unchanged)", ledger2.length === ledger.length && JSON.stringify(zset2) === JSON.stringify(zset), `${ledger.length} → ${ledger2.length} actions`);
+  check(
+    "replaying the log again performs no action twice (ledger and Redis unchanged)",
+    ledger2.length === ledger.length && JSON.stringify(zset2) === JSON.stringify(zset),
+    `${ledger.length} → ${ledger2.length} actions`,
+  );
   await rt.value.close();
 } finally {
   const keys = await redis.keys(`${prefix}*`);

@@ -55,7 +55,7 @@ export function canonicalIp(text: string | undefined): string | undefined {
   // RFC 5952: compress the longest run (≥ 2) of zero words.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -83,5 +83,11 @@ export function describeAction(a: Pick<ResponseAction, "action" | "args">): stri
   const param = TARGET_PARAM[a.action];
   const target = param === undefined ? undefined : textArg(a.args, param);
   const d = isReversible(a.action) ? durationMs(a.action, a.args) : undefined;
-  return [a.action, target, d === undefined ? (isReversible(a.action) ? "until cleared" : undefined) : `for ${Math.ceil(d / 1000)}s`].filter((x) => x !== undefined).join(" ");
+  return [
+    a.action,
+    target,
+    d === undefined ? (isReversible(a.action) ? "until cleared" : undefined) : `for ${Math.ceil(d / 1000)}s`,
+  ]
+    .filter((x) => x !== undefined)
+    .join(" ");
 }

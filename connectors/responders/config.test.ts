@@ -53,7 +53,14 @@ siem:
   });
 
   test("every mistake is reported with its path", () => {
-    const r = parseResponseConfig({ mode: "yolo", allowlist: { addresses: "10.0.0.0/8" }, retry: { attempts: 0 }, siem: [{ kind: "graylog", url: "x" }], escalation: [{ min_severity: "urgent", channels: ["nowhere"] }], colour: 1 });
+    const r = parseResponseConfig({
+      mode: "yolo",
+      allowlist: { addresses: "10.0.0.0/8" },
+      retry: { attempts: 0 },
+      siem: [{ kind: "graylog", url: "x" }],
+      escalation: [{ min_severity: "urgent", channels: ["nowhere"] }],
+      colour: 1,
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors.map((e) => e.path)).toEqual([
@@ -127,6 +134,9 @@ describe("createResponse", () => {
     if (rt.ok) await rt.value.close();
     const bad = parseResponseConfig({ allowlist: { addresses: ["not-a-cidr"] } }, {});
     if (!bad.ok) throw new Error("config");
-    expect(await createResponse(bad.value, { store })).toMatchObject({ ok: false, error: { code: "E_CONFIG" } });
+    expect(await createResponse(bad.value, { store })).toMatchObject({
+      ok: false,
+      error: { code: "E_CONFIG" },
+    });
   });
 });

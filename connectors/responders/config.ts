@@ -13,11 +13,19 @@ export interface ResponseConfig {
   /** Default mode of every action (a rule's own mode or a per-rule/per-action mode may be more cautious). */
   readonly mode: ActionMode;
   readonly break_glass: boolean;
-  readonly modes: { readonly rules: Readonly<Record<string, ActionMode>>; readonly actions: Readonly<Record<string, ActionMode>> };
+  readonly modes: {
+    readonly rules: Readonly<Record<string, ActionMode>>;
+    readonly actions: Readonly<Record<string, ActionMode>>;
+  };
   readonly allowlist: AllowlistConfig;
   /** Cap of actions per minute per action kind; `default` for kinds not named. */
   readonly rate_per_minute: Readonly<Record<string, number>> & { readonly default: number };
-  readonly retry: { readonly attempts: number; readonly base_ms: number; readonly max_ms: number; readonly timeout_ms: number };
+  readonly retry: {
+    readonly attempts: number;
+    readonly base_ms: number;
+    readonly max_ms: number;
+    readonly timeout_ms: number;
+  };
   readonly breaker: { readonly failures: number; readonly cooldown_ms: number };
   readonly concurrency: number;
   readonly poll_ms: number;
@@ -25,7 +33,11 @@ export interface ResponseConfig {
   readonly redis: { readonly enabled: boolean; readonly url: string | undefined; readonly prefix: string };
   /** NATS command responder: on when Vigil has a NATS connection unless `enabled: false`. */
   readonly nats: { readonly enabled: boolean; readonly prefix: string; readonly stream: string | undefined };
-  readonly nftables: { readonly enabled: boolean; readonly table: string; readonly netns: string | undefined };
+  readonly nftables: {
+    readonly enabled: boolean;
+    readonly table: string;
+    readonly netns: string | undefined;
+  };
   readonly idp: { readonly url: string; readonly token: string | undefined } | undefined;
   readonly channels: Readonly<Record<string, ChannelConfig>>;
   readonly escalation: readonly EscalationRule[];
@@ -63,12 +75,35 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Validates the `response:` section (an object parsed from YAML), filling in defaults. */
-export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): { ok: true; value: ResponseConfig } | { ok: false; errors: ConfigError[] } {
+export function parseResponseConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv = {},
+): { ok: true; value: ResponseConfig } | { ok: false; errors: ConfigError[] } {
   const errors: ConfigError[] = [];
-  const err = (path: string, message: string) => errors.push({ code: "E_CONFIG", path: `response${path}`, message });
-  const o: Obj = raw === undefined || raw === null ? {} : isObj(raw) ? raw : (err("", "must be a mapping"), {});
-  const known = ["mode", "break_glass", "modes", "allowlist", "rate_per_minute", "retry", "breaker", "concurrency", "poll_ms", "redis", "nats", "nftables", "idp", "channels", "escalation", "siem"];
-  for (const k of Object.keys(o)) if (!known.includes(k)) err(`.${k}`, `unknown setting (known: ${known.join(", ")})`);
+  const err = (path: string, message: string) =>
+    errors.push({ code: "E_CONFIG", path: `response${path}`, message });
+  const o: Obj =
+    raw === undefined || raw === null ? {} : isObj(raw) ? raw : (err("", "must be a mapping"), {});
+  const known = [
+    "mode",
+    "break_glass",
+    "modes",
+    "allowlist",
+    "rate_per_minute",
+    "retry",
+    "breaker",
+    "concurrency",
+    "poll_ms",
+    "redis",
+    "nats",
+    "nftables",
+    "idp",
+    "channels",
+    "escalation",
+    "siem",
+  ];
+  for (const k of Object.keys(o))
+    if (!known.includes(k)) err(`.${k}`, `unknown setting (known: ${known.join(", ")})`);
 
   const mode = (v: unknown, path: string, def: ActionMode): ActionMode => {
     if (v === undefined) return def;
@@ -111,7 +146,8 @@ export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): 
       return s === undefined ? [] : [s];
     });
   };
-  const modeMap = (v: unknown, path: string): Record<string, ActionMode> => Object.fromEntries(Object.entries(obj(v, path)).map(([k, m]) => [k, mode(m, `${path}.${k}`, "enforce")]));
+  const modeMap = (v: unknown, path: string): Record<string, ActionMode> =>
+    Object.fromEntries(Object.entries(obj(v, path)).map(([k, m]) => [k, mode(m, `${path}.${k}`, "enforce")]));
 
   const D = DEFAULT_RESPONSE_CONFIG;
   const modes = obj(o.modes, ".modes");
@@ -128,8 +164,18 @@ export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): 
     const co = obj(c, `.channels.${name}`);
     const url = str(co.url, `.channels.${name}.url`);
     if (url === undefined) err(`.channels.${name}.url`, "is required");
-    const format = co.format === undefined ? "json" : co.format === "json" || co.format === "slack" ? co.format : (err(`.channels.${name}.format`, "must be json or slack"), "json");
-    if (url !== undefined) channels[name] = { url, format, ...(co.token === undefined ? {} : { token: str(co.token, `.channels.${name}.token`) ?? "" }) };
+    const format =
+      co.format === undefined
+        ? "json"
+        : co.format === "json" || co.format === "slack"
+          ? co.format
+          : (err(`.channels.${name}.format`, "must be json or slack"), "json");
+    if (url !== undefined)
+      channels[name] = {
+        url,
+        format,
+        ...(co.token === undefined ? {} : { token: str(co.token, `.channels.${name}.token`) ?? "" }),
+      };
   }
   const escalation: EscalationRule[] = [];
   if (o.escalation !== undefined) {
@@ -138,9 +184,12 @@ export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): 
       o.escalation.forEach((e, i) => {
         const eo = obj(e, `.escalation[${i}]`);
         const sev = eo.min_severity;
-        if (typeof sev !== "string" || !(SEVERITIES as readonly string[]).includes(sev)) err(`.escalation[${i}].min_severity`, `must be one of ${SEVERITIES.join(", ")}`);
+        if (typeof sev !== "string" || !(SEVERITIES as readonly string[]).includes(sev))
+          err(`.escalation[${i}].min_severity`, `must be one of ${SEVERITIES.join(", ")}`);
         const chans = strList(eo.channels, `.escalation[${i}].channels`) ?? [];
-        for (const c of chans) if (channels[c] === undefined) err(`.escalation[${i}].channels`, `channel ${c} is not configured under response.channels`);
+        for (const c of chans)
+          if (channels[c] === undefined)
+            err(`.escalation[${i}].channels`, `channel ${c} is not configured under response.channels`);
         escalation.push({ min_severity: sev as Severity, channels: chans });
       });
   }
@@ -152,15 +201,35 @@ export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): 
         const so = obj(s, `.siem[${i}]`);
         const url = str(so.url, `.siem[${i}].url`) ?? (err(`.siem[${i}].url`, "is required"), "");
         if (so.kind === "elasticsearch") {
-          siem.push({ kind: "elasticsearch", url, ...optional({ index: str(so.index, `.siem[${i}].index`), api_key: str(so.api_key, `.siem[${i}].api_key`), username: str(so.username, `.siem[${i}].username`), password: str(so.password, `.siem[${i}].password`) }) });
+          siem.push({
+            kind: "elasticsearch",
+            url,
+            ...optional({
+              index: str(so.index, `.siem[${i}].index`),
+              api_key: str(so.api_key, `.siem[${i}].api_key`),
+              username: str(so.username, `.siem[${i}].username`),
+              password: str(so.password, `.siem[${i}].password`),
+            }),
+          });
         } else if (so.kind === "splunk") {
-          const token = str(so.token, `.siem[${i}].token`) ?? (err(`.siem[${i}].token`, "is required for splunk"), "");
-          siem.push({ kind: "splunk", url, token, ...optional({ sourcetype: str(so.sourcetype, `.siem[${i}].sourcetype`), index: str(so.index, `.siem[${i}].index`), host: str(so.host, `.siem[${i}].host`) }) });
+          const token =
+            str(so.token, `.siem[${i}].token`) ?? (err(`.siem[${i}].token`, "is required for splunk"), "");
+          siem.push({
+            kind: "splunk",
+            url,
+            token,
+            ...optional({
+              sourcetype: str(so.sourcetype, `.siem[${i}].sourcetype`),
+              index: str(so.index, `.siem[${i}].index`),
+              host: str(so.host, `.siem[${i}].host`),
+            }),
+          });
         } else err(`.siem[${i}].kind`, "must be elasticsearch or splunk");
       });
   }
   const rateOut: Record<string, number> = { default: D.rate_per_minute.default };
-  for (const [k, v] of Object.entries(rate)) rateOut[k] = num(v, `.rate_per_minute.${k}`, D.rate_per_minute.default);
+  for (const [k, v] of Object.entries(rate))
+    rateOut[k] = num(v, `.rate_per_minute.${k}`, D.rate_per_minute.default);
 
   const envBreak = ["1", "true", "on", "yes"].includes((env.VIGIL_BREAK_GLASS ?? "").toLowerCase());
   const value: ResponseConfig = {
@@ -180,13 +249,34 @@ export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): 
       max_ms: num(retry.max_ms, ".retry.max_ms", D.retry.max_ms),
       timeout_ms: num(retry.timeout_ms, ".retry.timeout_ms", D.retry.timeout_ms, 1),
     },
-    breaker: { failures: num(breaker.failures, ".breaker.failures", D.breaker.failures, 1), cooldown_ms: num(breaker.cooldown_ms, ".breaker.cooldown_ms", D.breaker.cooldown_ms) },
+    breaker: {
+      failures: num(breaker.failures, ".breaker.failures", D.breaker.failures, 1),
+      cooldown_ms: num(breaker.cooldown_ms, ".breaker.cooldown_ms", D.breaker.cooldown_ms),
+    },
     concurrency: num(o.concurrency, ".concurrency", D.concurrency, 1),
     poll_ms: num(o.poll_ms, ".poll_ms", D.poll_ms, 10),
-    redis: { enabled: bool(redis.enabled, ".redis.enabled", true), url: str(redis.url, ".redis.url") ?? (env.REDIS_URL === "" ? undefined : env.REDIS_URL), prefix: str(redis.prefix, ".redis.prefix") ?? D.redis.prefix },
-    nats: { enabled: bool(nats.enabled, ".nats.enabled", true), prefix: str(nats.prefix, ".nats.prefix") ?? D.nats.prefix, stream: str(nats.stream, ".nats.stream") },
-    nftables: { enabled: bool(nft.enabled, ".nftables.enabled", false), table: str(nft.table, ".nftables.table") ?? "vigil", netns: str(nft.netns, ".nftables.netns") },
-    idp: idp === undefined ? undefined : { url: str(idp.url, ".idp.url") ?? (err(".idp.url", "is required"), ""), token: str(idp.token, ".idp.token") },
+    redis: {
+      enabled: bool(redis.enabled, ".redis.enabled", true),
+      url: str(redis.url, ".redis.url") ?? (env.REDIS_URL === "" ? undefined : env.REDIS_URL),
+      prefix: str(redis.prefix, ".redis.prefix") ?? D.redis.prefix,
+    },
+    nats: {
+      enabled: bool(nats.enabled, ".nats.enabled", true),
+      prefix: str(nats.prefix, ".nats.prefix") ?? D.nats.prefix,
+      stream: str(nats.stream, ".nats.stream"),
+    },
+    nftables: {
+      enabled: bool(nft.enabled, ".nftables.enabled", false),
+      table: str(nft.table, ".nftables.table") ?? "vigil",
+      netns: str(nft.netns, ".nftables.netns"),
+    },
+    idp:
+      idp === undefined
+        ? undefined
+        : {
+            url: str(idp.url, ".idp.url") ?? (err(".idp.url", "is required"), ""),
+            token: str(idp.token, ".idp.token"),
+          },
     channels,
     escalation,
     siem,
@@ -195,5 +285,7 @@ export function parseResponseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): 
 }
 
 function optional<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

@@ -22,7 +22,18 @@ import {
 import type { ActionLedger, AuditLog, ResponseActionRecord } from "../store/types.js";
 import { TARGET_PARAM, canonicalIp, describeAction, durationMs, isReversible, textArg } from "./args.js";
 import { type Allowlist, type RateCap, mostCautious } from "./guards.js";
-import { type BreakerPolicy, CircuitBreaker, DEFAULT_BREAKER, DEFAULT_RETRY, PermanentError, type RetryPolicy, backoffMs, errorText, sleep, withTimeout } from "./resilience.js";
+import {
+  type BreakerPolicy,
+  CircuitBreaker,
+  DEFAULT_BREAKER,
+  DEFAULT_RETRY,
+  PermanentError,
+  type RetryPolicy,
+  backoffMs,
+  errorText,
+  sleep,
+  withTimeout,
+} from "./resilience.js";
 
 export interface ModeConfig {
   /** Mode of every action unless something more cautious applies. Default enforce. */
@@ -74,7 +85,15 @@ interface ResponderOutcome {
 const SYSTEM = { kind: "system", id: "responder" } as const;
 
 export function toResponseAction(r: ResponseActionRecord): ResponseAction {
-  return { id: r.id, alert_id: r.alert_id, incident_id: r.incident_id, action: r.action, args: r.args, mode: r.mode, until: r.reverse_at === null ? null : Date.parse(r.reverse_at) };
+  return {
+    id: r.id,
+    alert_id: r.alert_id,
+    incident_id: r.incident_id,
+    action: r.action,
+    args: r.args,
+    mode: r.mode,
+    until: r.reverse_at === null ? null : Date.parse(r.reverse_at),
+  };
 }
 
 export class ActionDispatcher implements ResponseDispatcher {
@@ -136,7 +155,12 @@ export class ActionDispatcher implements ResponseDispatcher {
         const args: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(planned.args)) if (v !== undefined) args[k] = v;
         const m = this.opts.modes;
-        const mode = mostCautious(planned.mode, m?.default, m?.rules?.[alert.rule], m?.actions?.[planned.action]);
+        const mode = mostCautious(
+          planned.mode,
+          m?.default,
+          m?.rules?.[alert.rule],
+          m?.actions?.[planned.action],
+        );
         const id = responseActionId(alert.id, planned.action, args);
         const claimed = await this.opts.ledger.claim({
           id,
@@ -153,7 +177,15 @@ export class ActionDispatcher implements ResponseDispatcher {
           this.log.debug({ action_id: id, action: planned.action }, "action already recorded: not repeated");
           continue;
         }
-        const action: ResponseAction = { id, alert_id: alert.id, incident_id: incident, action: planned.action, args, mode, until: null };
+        const action: ResponseAction = {
+          id,
+          alert_id: alert.id,
+          incident_id: incident,
+          action: planned.action,
+          args,
+          mode,
+          until: null,
+        };
         if (mode === "approve") continue; // the ledger's claim is audited with its status
         this.enqueue({ action, alert, rule: alert.rule });
       }
@@ -163,7 +195,10 @@ export class ActionDispatcher implements ResponseDispatcher {
   private enqueue(item: Item): void {
     if (this.known.has(item.action.id) || this.closed) return;
     if (this.queue.length >= (this.opts.maxQueue ?? 10_000)) {
-      this.log.warn({ action_id: item.action.id }, "response queue full: the action waits in the ledger as pending");
+      this.log.warn(
+        { action_id: item.action.id },
+        "response queue full: the action waits in the ledger as pending",
+      );
       return;
     }
     this.known.add(item.action.id);
@@ -177,7 +212,12 @@ export class ActionDispatcher implements ResponseDispatcher {
       const item = this.queue.shift()!;
       this.running++;
       void this.run(item)
-        .catch((err: unknown) => this.log.error({ err, action_id: item.action.id }, "response action crashed; it stays pending and is retried on the next poll"))
+        .catch((err: unknown) =>
+          this.log.error(
+            { err, action_id: item.action.id },
+            "response action crashed; it stays pending and is retried on the next poll",
+          ),
+        )
         .finally(() => {
           this.running--;
           this.known.delete(item.action.id);
@@ -196,19 +236,26 @@ export class ActionDispatcher implements ResponseDispatcher {
   private precheck(a: ResponseAction, now: number): string | undefined {
     const param = TARGET_PARAM[a.action];
     const target = param === undefined ? undefined : textArg(a.args, param);
-    if (param !== undefined && target === undefined) return `missing argument ${param}: the triggering event had no value for it`;
-    if (param === "ip" && canonicalIp(target) === undefined) return `not an address: ${JSON.stringify(target)}`;
+    if (param !== undefined && target === undefined)
+      return `missing argument ${param}: the triggering event had no value for it`;
+    if (param === "ip" && canonicalIp(target) === undefined)
+      return `not an address: ${JSON.stringify(target)}`;
     const refused = this.opts.allowlist.refuses(a.action, a.args);
     if (refused !== undefined) return refused;
     if (this.responderFor(a.action).length === 0) {
-      return a.action === "open_incident" ? "the incident store opens an incident for every alert" : `no responder configured for ${a.action}`;
+      return a.action === "open_incident"
+        ? "the incident store opens an incident for every alert"
+        : `no responder configured for ${a.action}`;
     }
-    if (!this.opts.rateCap.take(a.action, now)) return `rate cap: more than ${this.opts.rateCap.limit(a.action)} ${a.action} actions in the last minute`;
+    if (!this.opts.rateCap.take(a.action, now))
+      return `rate cap: more than ${this.opts.rateCap.limit(a.action)} ${a.action} actions in the last minute`;
     return undefined;
   }
 
   private describe(a: ResponseAction): string {
-    const parts = this.responderFor(a.action).map((r) => (r.describe === undefined ? r.kind : `${r.kind}: ${r.describe(a)}`));
+    const parts = this.responderFor(a.action).map((r) =>
+      r.describe === undefined ? r.kind : `${r.kind}: ${r.describe(a)}`,
+    );
     return `would ${describeAction(a)}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
   }
 
@@ -218,8 +265,10 @@ export class ActionDispatcher implements ResponseDispatcher {
     let outcome: ActionOutcome;
     let per: ResponderOutcome[] = [];
     let until: number | null = null;
-    if (this.breakGlass()) outcome = { status: "skipped", reason: `dry_run (break-glass): ${this.describe(base)}` };
-    else if (base.mode === "dry_run") outcome = { status: "skipped", reason: `dry_run: ${this.describe(base)}` };
+    if (this.breakGlass())
+      outcome = { status: "skipped", reason: `dry_run (break-glass): ${this.describe(base)}` };
+    else if (base.mode === "dry_run")
+      outcome = { status: "skipped", reason: `dry_run: ${this.describe(base)}` };
     else {
       const refused = this.precheck(base, now);
       if (refused !== undefined) outcome = { status: "skipped", reason: refused };
@@ -227,36 +276,68 @@ export class ActionDispatcher implements ResponseDispatcher {
         const d = isReversible(base.action) ? durationMs(base.action, base.args) : undefined;
         until = d === undefined ? null : now + d;
         const action: ResponseAction = { ...base, until };
-        per = await Promise.all(this.responderFor(base.action).map((r) => this.attempt(r, "execute", action, item.alert)));
+        per = await Promise.all(
+          this.responderFor(base.action).map((r) => this.attempt(r, "execute", action, item.alert)),
+        );
         outcome = combine(per);
       }
     }
     const attempts = per.reduce((m, p) => Math.max(m, p.attempts), 0);
     const reverseAt = outcome.status === "done" && until !== null ? new Date(until).toISOString() : null;
     const reason = outcome.status === "done" ? (outcome.detail ?? null) : outcome.reason;
-    await this.opts.ledger.complete(base.id, { status: outcome.status, reason, attempts, reverse_at: reverseAt });
+    await this.opts.ledger.complete(base.id, {
+      status: outcome.status,
+      reason,
+      attempts,
+      reverse_at: reverseAt,
+    });
     // The ledger audits the outcome (action.done|skipped|failed with reason and attempts).
     const level = outcome.status === "failed" ? "warn" : "info";
-    this.log[level]({ action_id: base.id, action: base.action, status: outcome.status, reason }, `response ${describeAction(base)}: ${outcome.status}`);
+    this.log[level](
+      { action_id: base.id, action: base.action, status: outcome.status, reason },
+      `response ${describeAction(base)}: ${outcome.status}`,
+    );
   }
 
   /** One responder, with timeout, retries and its circuit breaker. */
-  private async attempt(r: Responder, op: "execute" | "reverse", action: ResponseAction, alert: Alert | undefined): Promise<ResponderOutcome> {
+  private async attempt(
+    r: Responder,
+    op: "execute" | "reverse",
+    action: ResponseAction,
+    alert: Alert | undefined,
+  ): Promise<ResponderOutcome> {
     const breaker = this.breaker(r.kind);
     let last = "";
     let n = 0;
     for (let i = 1; i <= this.retry.attempts; i++) {
       const now = this.now();
-      if (!breaker.allow(now)) return { kind: r.kind, attempts: n, outcome: { status: "failed", reason: `${r.kind}: circuit open after repeated failures${last === "" ? "" : ` (last: ${last})`}` } };
+      if (!breaker.allow(now))
+        return {
+          kind: r.kind,
+          attempts: n,
+          outcome: {
+            status: "failed",
+            reason: `${r.kind}: circuit open after repeated failures${last === "" ? "" : ` (last: ${last})`}`,
+          },
+        };
       n++;
       try {
         const outcome = await withTimeout(this.retry.timeoutMs, (signal) => {
           const ctx = { alert, signal, now };
           if (op === "execute") return r.execute(action, ctx);
-          return r.reverse === undefined ? Promise.resolve<ActionOutcome>({ status: "skipped", reason: "nothing to undo" }) : r.reverse(action, ctx);
+          return r.reverse === undefined
+            ? Promise.resolve<ActionOutcome>({ status: "skipped", reason: "nothing to undo" })
+            : r.reverse(action, ctx);
         });
         breaker.success();
-        return { kind: r.kind, attempts: n, outcome: outcome.status === "failed" ? { status: "failed", reason: `${r.kind}: ${outcome.reason}` } : outcome };
+        return {
+          kind: r.kind,
+          attempts: n,
+          outcome:
+            outcome.status === "failed"
+              ? { status: "failed", reason: `${r.kind}: ${outcome.reason}` }
+              : outcome,
+        };
       } catch (err) {
         last = errorText(err);
         if (err instanceof PermanentError) {
@@ -264,11 +345,18 @@ export class ActionDispatcher implements ResponseDispatcher {
           return { kind: r.kind, attempts: n, outcome: { status: "failed", reason: `${r.kind}: ${last}` } };
         }
         breaker.failure(this.now());
-        this.log.warn({ action_id: action.id, responder: r.kind, attempt: n, err: last }, `${op} ${action.action} failed`);
+        this.log.warn(
+          { action_id: action.id, responder: r.kind, attempt: n, err: last },
+          `${op} ${action.action} failed`,
+        );
         if (i < this.retry.attempts) await sleep(backoffMs(this.retry, i));
       }
     }
-    return { kind: r.kind, attempts: n, outcome: { status: "failed", reason: `${r.kind}: ${last} (after ${n} attempts)` } };
+    return {
+      kind: r.kind,
+      attempts: n,
+      outcome: { status: "failed", reason: `${r.kind}: ${last} (after ${n} attempts)` },
+    };
   }
 
   /** One poll: due reversals at the wall clock, then actions left pending. */
@@ -286,27 +374,47 @@ export class ActionDispatcher implements ResponseDispatcher {
       }
       if (this.opts.resumePending !== false && !this.closed) {
         const pending = await this.opts.ledger.list({ status: "pending" }, 500);
-        for (const rec of pending) if (!this.known.has(rec.id)) this.enqueue({ action: toResponseAction(rec), alert: undefined, rule: undefined });
+        for (const rec of pending)
+          if (!this.known.has(rec.id))
+            this.enqueue({ action: toResponseAction(rec), alert: undefined, rule: undefined });
       }
     } catch (err) {
       this.log.error({ err: errorText(err) }, "response poll failed; retried on the next poll");
     }
   }
 
-  private async reverse(rec: ResponseActionRecord, actor: ResponseActor, auditAction: string, why: string): Promise<ResponseResult> {
+  private async reverse(
+    rec: ResponseActionRecord,
+    actor: ResponseActor,
+    auditAction: string,
+    why: string,
+  ): Promise<ResponseResult> {
     this.reversing.add(rec.id);
     try {
       const action = toResponseAction(rec);
-      const per = await Promise.all(this.responderFor(rec.action).map((r) => this.attempt(r, "reverse", action, undefined)));
+      const per = await Promise.all(
+        this.responderFor(rec.action).map((r) => this.attempt(r, "reverse", action, undefined)),
+      );
       const failed = per.filter((p) => p.outcome.status === "failed");
-      const details = { alert_id: rec.alert_id, incident_id: rec.incident_id, action: rec.action, args: rec.args, why, responders: per.map((p) => ({ kind: p.kind, status: p.outcome.status, attempts: p.attempts })) };
+      const details = {
+        alert_id: rec.alert_id,
+        incident_id: rec.incident_id,
+        action: rec.action,
+        args: rec.args,
+        why,
+        responders: per.map((p) => ({ kind: p.kind, status: p.outcome.status, attempts: p.attempts })),
+      };
       if (failed.length > 0) {
         const reason = failed.map((p) => ("reason" in p.outcome ? p.outcome.reason : p.kind)).join("; ");
         await this.opts.audit.append(actor, "action.reverse_failed", rec.id, { ...details, reason });
-        this.log.warn({ action_id: rec.id, reason }, `reversal of ${rec.action} failed; retried on the next poll`);
+        this.log.warn(
+          { action_id: rec.id, reason },
+          `reversal of ${rec.action} failed; retried on the next poll`,
+        );
         return { ok: false, code: "E_CONFLICT", message: `could not undo ${rec.action}: ${reason}` };
       }
-      if (auditAction !== "action.reversed") await this.opts.audit.append(actor, auditAction, rec.id, details);
+      if (auditAction !== "action.reversed")
+        await this.opts.audit.append(actor, auditAction, rec.id, details);
       await this.opts.ledger.markReversed(rec.id, new Date(this.now())); // audited by the ledger as action.reversed
       this.log.info({ action_id: rec.id, action: rec.action, why }, `reversed ${describeAction(rec)}`);
       return { ok: true };
@@ -318,8 +426,17 @@ export class ActionDispatcher implements ResponseDispatcher {
   async approve(id: string, actor: ResponseActor): Promise<ResponseResult> {
     const rec = await this.opts.ledger.get(id);
     if (rec === undefined) return { ok: false, code: "E_NOT_FOUND", message: `no action ${id}` };
-    if (!(await this.opts.ledger.approve(id, actor))) return { ok: false, code: "E_CONFLICT", message: `action ${id} is ${rec.status}, not awaiting approval` };
-    this.enqueue({ action: toResponseAction({ ...rec, status: "pending" }), alert: undefined, rule: undefined });
+    if (!(await this.opts.ledger.approve(id, actor)))
+      return {
+        ok: false,
+        code: "E_CONFLICT",
+        message: `action ${id} is ${rec.status}, not awaiting approval`,
+      };
+    this.enqueue({
+      action: toResponseAction({ ...rec, status: "pending" }),
+      alert: undefined,
+      rule: undefined,
+    });
     return { ok: true };
   }
 
@@ -327,14 +444,36 @@ export class ActionDispatcher implements ResponseDispatcher {
     const rec = await this.opts.ledger.get(id);
     if (rec === undefined) return { ok: false, code: "E_NOT_FOUND", message: `no action ${id}` };
     if (rec.status === "awaiting_approval") {
-      await this.opts.ledger.complete(id, { status: "skipped", reason: `rejected by ${actor.kind} ${actor.id}`, attempts: 0, reverse_at: null });
-      await this.opts.audit.append(actor, "action.rejected", id, { alert_id: rec.alert_id, incident_id: rec.incident_id, action: rec.action, args: rec.args });
+      await this.opts.ledger.complete(id, {
+        status: "skipped",
+        reason: `rejected by ${actor.kind} ${actor.id}`,
+        attempts: 0,
+        reverse_at: null,
+      });
+      await this.opts.audit.append(actor, "action.rejected", id, {
+        alert_id: rec.alert_id,
+        incident_id: rec.incident_id,
+        action: rec.action,
+        args: rec.args,
+      });
       return { ok: true };
     }
-    if (rec.status === "reversed") return { ok: false, code: "E_CONFLICT", message: `action ${id} was already undone at ${rec.reversed_at ?? "?"}` };
-    if (rec.status !== "done") return { ok: false, code: "E_CONFLICT", message: `action ${id} is ${rec.status}: only a done action can be undone` };
-    if (!isReversible(rec.action)) return { ok: false, code: "E_INVALID", message: `${rec.action} cannot be undone` };
-    if (this.reversing.has(id)) return { ok: false, code: "E_CONFLICT", message: `action ${id} is being undone` };
+    if (rec.status === "reversed")
+      return {
+        ok: false,
+        code: "E_CONFLICT",
+        message: `action ${id} was already undone at ${rec.reversed_at ?? "?"}`,
+      };
+    if (rec.status !== "done")
+      return {
+        ok: false,
+        code: "E_CONFLICT",
+        message: `action ${id} is ${rec.status}: only a done action can be undone`,
+      };
+    if (!isReversible(rec.action))
+      return { ok: false, code: "E_INVALID", message: `${rec.action} cannot be undone` };
+    if (this.reversing.has(id))
+      return { ok: false, code: "E_CONFLICT", message: `action ${id} is being undone` };
     return this.reverse(rec, actor, "action.undo", `undone by ${actor.kind} ${actor.id}`);
   }
 
@@ -354,11 +493,25 @@ export function combine(per: readonly ResponderOutcome[]): ActionOutcome {
   if (failed.length > 0) {
     const done = per.filter((p) => p.outcome.status === "done").map((p) => p.kind);
     const reasons = failed.map((p) => ("reason" in p.outcome ? p.outcome.reason : p.kind)).join("; ");
-    return { status: "failed", reason: done.length > 0 ? `${reasons} (done by ${done.join(", ")})` : reasons };
+    return {
+      status: "failed",
+      reason: done.length > 0 ? `${reasons} (done by ${done.join(", ")})` : reasons,
+    };
   }
   const done = per.filter((p) => p.outcome.status === "done");
-  if (done.length > 0) return { status: "done", detail: done.map((p) => ("detail" in p.outcome && p.outcome.detail !== undefined ? `${p.kind}: ${p.outcome.detail}` : p.kind)).join("; ") };
-  return { status: "skipped", reason: per.map((p) => ("reason" in p.outcome ? `${p.kind}: ${p.outcome.reason}` : p.kind)).join("; ") };
+  if (done.length > 0)
+    return {
+      status: "done",
+      detail: done
+        .map((p) =>
+          "detail" in p.outcome && p.outcome.detail !== undefined ? `${p.kind}: ${p.outcome.detail}` : p.kind,
+        )
+        .join("; "),
+    };
+  return {
+    status: "skipped",
+    reason: per.map((p) => ("reason" in p.outcome ? `${p.kind}: ${p.outcome.reason}` : p.kind)).join("; "),
+  };
 }
 
 export { PermanentError };

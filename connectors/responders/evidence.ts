@@ -27,7 +27,9 @@ interface Kept {
 /** The canonical text of each rule of a pack, by name (for `recordRuleVersion`). */
 export function ruleSourcesFromPack(files: readonly PackFile[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const f of files) for (const d of parseFile(new SourceFile(f.path, f.text)).decls) if (d.kind === "rule") out.set(d.name.name, printDecl(d));
+  for (const f of files)
+    for (const d of parseFile(new SourceFile(f.path, f.text)).decls)
+      if (d.kind === "rule") out.set(d.name.name, printDecl(d));
   return out;
 }
 

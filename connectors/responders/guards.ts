@@ -41,7 +41,14 @@ export class Allowlist {
   static create(cfg: AllowlistConfig): { ok: true; value: Allowlist } | { ok: false; error: GuardError } {
     const all = [...LOOPBACK_CIDRS, ...(cfg.addresses ?? []), ...(cfg.infrastructure ?? [])];
     for (const c of all) {
-      if (parseCidr(c) === undefined) return { ok: false, error: { code: "E_CONFIG", message: `allowlist entry ${JSON.stringify(c)} is not an address or CIDR (e.g. 10.0.0.0/8)` } };
+      if (parseCidr(c) === undefined)
+        return {
+          ok: false,
+          error: {
+            code: "E_CONFIG",
+            message: `allowlist entry ${JSON.stringify(c)} is not an address or CIDR (e.g. 10.0.0.0/8)`,
+          },
+        };
     }
     return { ok: true, value: new Allowlist(cfg, all) };
   }
@@ -53,8 +60,10 @@ export class Allowlist {
     const target = textArg(args, param);
     if (target === undefined) return undefined;
     if (param === "ip" && this.cidrs.has(target)) return `allowlisted: ${target} is in the address allowlist`;
-    if (param === "account" && this.accounts.has(target.toLowerCase())) return `allowlisted: account ${target} is in the allowlist`;
-    if (param === "host" && this.hosts.has(target.toLowerCase())) return `allowlisted: host ${target} is in the allowlist`;
+    if (param === "account" && this.accounts.has(target.toLowerCase()))
+      return `allowlisted: account ${target} is in the allowlist`;
+    if (param === "host" && this.hosts.has(target.toLowerCase()))
+      return `allowlisted: host ${target} is in the allowlist`;
     return undefined;
   }
 }

@@ -12,7 +12,12 @@ export async function post(url: string, body: unknown, opts: PostOptions = {}): 
   const text = typeof body === "string" ? body : JSON.stringify(body);
   let res: Response;
   try {
-    res = await fetch(url, { method: "POST", body: text, headers: { "content-type": opts.contentType ?? "application/json", ...opts.headers }, signal: opts.signal });
+    res = await fetch(url, {
+      method: "POST",
+      body: text,
+      headers: { "content-type": opts.contentType ?? "application/json", ...opts.headers },
+      signal: opts.signal,
+    });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(`POST ${redact(url)}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);

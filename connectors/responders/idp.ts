@@ -30,11 +30,20 @@ export class IdpWebhookResponder implements Responder {
 
   private async send(a: ResponseAction, reverse: boolean, ctx: ResponseContext): Promise<ActionOutcome> {
     const op = OPS[a.action]?.[reverse ? 1 : 0];
-    if (op === undefined) return { status: "skipped", reason: reverse ? "nothing to undo" : `idp does not handle ${a.action}` };
+    if (op === undefined)
+      return { status: "skipped", reason: reverse ? "nothing to undo" : `idp does not handle ${a.action}` };
     const account = textArg(a.args, "account");
     if (account === undefined) return { status: "failed", reason: "missing argument account" };
     const until = reverse ? null : a.until;
-    const body = { op, account, until, expires_at: until === null ? null : new Date(until).toISOString(), action_id: a.id, alert_id: a.alert_id, issued_at: new Date(ctx.now).toISOString() };
+    const body = {
+      op,
+      account,
+      until,
+      expires_at: until === null ? null : new Date(until).toISOString(),
+      action_id: a.id,
+      alert_id: a.alert_id,
+      issued_at: new Date(ctx.now).toISOString(),
+    };
     const headers: Record<string, string> = { "idempotency-key": `${a.id}:${op}` };
     if (this.opts.token !== undefined) headers.authorization = `Bearer ${this.opts.token}`;
     await post(this.opts.url, body, { headers, signal: ctx.signal });

@@ -22,11 +22,21 @@ import { RedisResponder } from "./redis.js";
 import { SiemForwarder } from "./siem.js";
 
 export { ActionDispatcher, type DispatcherOptions, type ModeConfig } from "./dispatcher.js";
-export { DEFAULT_RESPONSE_CONFIG, parseResponseConfig, type ConfigError, type ResponseConfig } from "./config.js";
+export {
+  DEFAULT_RESPONSE_CONFIG,
+  parseResponseConfig,
+  type ConfigError,
+  type ResponseConfig,
+} from "./config.js";
 export { EvidenceRecorder, ruleSourcesFromPack } from "./evidence.js";
 export { Allowlist, RateCap, LOOPBACK_CIDRS } from "./guards.js";
 export { IdpWebhookResponder } from "./idp.js";
-export { NatsCommandResponder, DEFAULT_COMMAND_TOPOLOGY, commandTopologyForPrefix, provisionCommandStream } from "./nats.js";
+export {
+  NatsCommandResponder,
+  DEFAULT_COMMAND_TOPOLOGY,
+  commandTopologyForPrefix,
+  provisionCommandStream,
+} from "./nats.js";
 export { NftablesResponder, nftBlockScript, nftSetupScript, nftUnblockScript } from "./nftables.js";
 export { NotifyResponder } from "./notify.js";
 export { RedisResponder, DEFAULT_REDIS_PREFIX } from "./redis.js";
@@ -60,7 +70,8 @@ export interface ResponseRuntime {
   close(): Promise<void>;
 }
 
-export type CreateResponseResult = { ok: true; value: ResponseRuntime } | { ok: false; error: { code: "E_CONFIG"; message: string } };
+export type CreateResponseResult =
+  { ok: true; value: ResponseRuntime } | { ok: false; error: { code: "E_CONFIG"; message: string } };
 
 export async function createResponse(cfg: ResponseConfig, deps: ResponseDeps): Promise<CreateResponseResult> {
   const log = deps.logger ?? pino({ level: "silent" });
@@ -71,20 +82,45 @@ export async function createResponse(cfg: ResponseConfig, deps: ResponseDeps): P
   if (cfg.redis.enabled && (deps.redis !== undefined || cfg.redis.url !== undefined)) {
     let redis = deps.redis;
     if (redis === undefined) {
-      redis = ownRedis = new Redis(cfg.redis.url!, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+      redis = ownRedis = new Redis(cfg.redis.url!, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 5_000,
+      });
       redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis"));
-      await redis.connect().catch((err: unknown) => log.error({ err: (err as Error).message }, "redis not reachable: Redis actions fail until it is"));
+      await redis
+        .connect()
+        .catch((err: unknown) =>
+          log.error({ err: (err as Error).message }, "redis not reachable: Redis actions fail until it is"),
+        );
     }
     responders.push(new RedisResponder(redis, { prefix: cfg.redis.prefix }));
   }
   if (cfg.nats.enabled && deps.nats !== undefined) {
-    const topo = cfg.nats.stream === undefined ? commandTopologyForPrefix(cfg.nats.prefix) : { subjectPrefix: cfg.nats.prefix, stream: cfg.nats.stream };
+    const topo =
+      cfg.nats.stream === undefined
+        ? commandTopologyForPrefix(cfg.nats.prefix)
+        : { subjectPrefix: cfg.nats.prefix, stream: cfg.nats.stream };
     await provisionCommandStream(await jetstreamManager(deps.nats), topo);
     responders.push(new NatsCommandResponder(jetstream(deps.nats), topo));
   }
-  if (cfg.nftables.enabled) responders.push(new NftablesResponder({ table: cfg.nftables.table, ...(cfg.nftables.netns === undefined ? {} : { netns: cfg.nftables.netns }) }));
-  if (cfg.idp !== undefined) responders.push(new IdpWebhookResponder({ url: cfg.idp.url, ...(cfg.idp.token === undefined ? {} : { token: cfg.idp.token }) }));
-  if (Object.keys(cfg.channels).length > 0) responders.push(new NotifyResponder({ channels: cfg.channels, escalation: cfg.escalation }));
+  if (cfg.nftables.enabled)
+    responders.push(
+      new NftablesResponder({
+        table: cfg.nftables.table,
+        ...(cfg.nftables.netns === undefined ? {} : { netns: cfg.nftables.netns }),
+      }),
+    );
+  if (cfg.idp !== undefined)
+    responders.push(
+      new IdpWebhookResponder({
+        url: cfg.idp.url,
+        ...(cfg.idp.token === undefined ? {} : { token: cfg.idp.token }),
+      }),
+    );
+  if (Object.keys(cfg.channels).length > 0)
+    responders.push(new NotifyResponder({ channels: cfg.channels, escalation: cfg.escalation }));
 
   const dispatcher = new ActionDispatcher({
     ledger: deps.store.actions,
@@ -94,7 +130,12 @@ export async function createResponse(cfg: ResponseConfig, deps: ResponseDeps): P
     rateCap: new RateCap(cfg.rate_per_minute, cfg.rate_per_minute.default),
     breakGlass: cfg.break_glass,
     modes: { default: cfg.mode, rules: cfg.modes.rules, actions: cfg.modes.actions },
-    retry: { attempts: cfg.retry.attempts, baseMs: cfg.retry.base_ms, maxMs: cfg.retry.max_ms, timeoutMs: cfg.retry.timeout_ms },
+    retry: {
+      attempts: cfg.retry.attempts,
+      baseMs: cfg.retry.base_ms,
+      maxMs: cfg.retry.max_ms,
+      timeoutMs: cfg.retry.timeout_ms,
+    },
     breaker: { failures: cfg.breaker.failures, cooldownMs: cfg.breaker.cooldown_ms },
     concurrency: cfg.concurrency,
     pollMs: cfg.poll_ms,
@@ -102,9 +143,22 @@ export async function createResponse(cfg: ResponseConfig, deps: ResponseDeps): P
     ...(deps.now === undefined ? {} : { now: deps.now }),
     ...(deps.resolveIncident === undefined ? {} : { resolveIncident: deps.resolveIncident }),
   });
-  const evidence = new EvidenceRecorder(deps.store, deps.ruleSource === undefined ? {} : { ruleSource: deps.ruleSource });
-  const siem = cfg.siem.map((target) => new SiemForwarder({ target, logger: log, retry: { attempts: cfg.retry.attempts } }));
-  log.info({ responders: responders.map((r) => r.kind), break_glass: cfg.break_glass, mode: cfg.mode, siem: siem.map((s) => s.name) }, "response ready");
+  const evidence = new EvidenceRecorder(
+    deps.store,
+    deps.ruleSource === undefined ? {} : { ruleSource: deps.ruleSource },
+  );
+  const siem = cfg.siem.map(
+    (target) => new SiemForwarder({ target, logger: log, retry: { attempts: cfg.retry.attempts } }),
+  );
+  log.info(
+    {
+      responders: responders.map((r) => r.kind),
+      break_glass: cfg.break_glass,
+      mode: cfg.mode,
+      siem: siem.map((s) => s.name),
+    },
+    "response ready",
+  );
   return {
     ok: true,
     value: {

@@ -4,7 +4,12 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { ResponseAction } from "../../engine/response.js";
 import { natsUrl, uniqueName } from "../../test/support/services.js";
-import { NatsCommandResponder, commandTopologyForPrefix, provisionCommandStream, type CommandTopology } from "./nats.js";
+import {
+  NatsCommandResponder,
+  commandTopologyForPrefix,
+  provisionCommandStream,
+  type CommandTopology,
+} from "./nats.js";
 
 let nc: NatsConnection;
 let jsm: JetStreamManager;
@@ -21,18 +26,30 @@ afterAll(async () => {
   await nc.close();
 });
 
-async function messages(): Promise<{ subject: string; id: string | undefined; body: Record<string, unknown> }[]> {
+async function messages(): Promise<
+  { subject: string; id: string | undefined; body: Record<string, unknown> }[]
+> {
   const info = await jsm.streams.info(topo.stream);
   const out = [];
   const s = await jetstream(nc).streams.get(topo.stream);
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await s.getMessage({ seq });
-    if (m !== null) out.push({ subject: m.subject, id: m.header?.get("Nats-Msg-Id"), body: m.json<Record<string, unknown>>() });
+    if (m !== null)
+      out.push({
+        subject: m.subject,
+        id: m.header?.get("Nats-Msg-Id"),
+        body: m.json<Record<string, unknown>>(),
+      });
   }
   return out;
 }
 
-const act = (id: string, action: string, args: Record<string, unknown>, until: number | null): ResponseAction => ({ id, alert_id: "al1", incident_id: "inc1", action, args, mode: "enforce", until });
+const act = (
+  id: string,
+  action: string,
+  args: Record<string, unknown>,
+  until: number | null,
+): ResponseAction => ({ id, alert_id: "al1", incident_id: "inc1", action, args, mode: "enforce", until });
 
 test("the commands stream is provisioned idempotently, and holds commands while no one listens", async () => {
   await provisionCommandStream(jsm, topo);
@@ -42,8 +59,14 @@ test("the commands stream is provisioned idempotently, and holds commands while 
   const now = Date.parse("2027-01-01T00:00:00Z");
   const block = act("a1", "block_ip", { ip: "203.0.113.7", for: 3_600_000 }, now + 3_600_000);
   expect(await r.execute(block, { alert: undefined, signal, now })).toMatchObject({ status: "done" });
-  expect(await r.execute(block, { alert: undefined, signal, now })).toMatchObject({ detail: expect.stringContaining("duplicate") as unknown });
-  await r.execute(act("a2", "lock_account", { account: "alice" }, now + 300_000), { alert: undefined, signal, now });
+  expect(await r.execute(block, { alert: undefined, signal, now })).toMatchObject({
+    detail: expect.stringContaining("duplicate") as unknown,
+  });
+  await r.execute(act("a2", "lock_account", { account: "alice" }, now + 300_000), {
+    alert: undefined,
+    signal,
+    now,
+  });
   await r.execute(act("a3", "isolate_host", { host: "web01" }, null), { alert: undefined, signal, now });
   await r.reverse(block, { alert: undefined, signal, now: now + 3_600_000 });
   await r.execute(act("a4", "require_mfa", { account: "bob" }, null), { alert: undefined, signal, now });
@@ -71,6 +94,15 @@ test("the commands stream is provisioned idempotently, and holds commands while 
 });
 
 test("no stream for the subject (nothing provisioned): publish fails, so the dispatcher retries", async () => {
-  const r = new NatsCommandResponder(jetstream(nc, { timeout: 1000 }), commandTopologyForPrefix(uniqueName("vnone")));
-  await expect(r.execute(act("b1", "block_ip", { ip: "203.0.113.8" }, Date.now() + 1000), { alert: undefined, signal, now: Date.now() })).rejects.toThrow();
+  const r = new NatsCommandResponder(
+    jetstream(nc, { timeout: 1000 }),
+    commandTopologyForPrefix(uniqueName("vnone")),
+  );
+  await expect(
+    r.execute(act("b1", "block_ip", { ip: "203.0.113.8" }, Date.now() + 1000), {
+      alert: undefined,
+      signal,
+      now: Date.now(),
+    }),
+  ).rejects.toThrow();
 });

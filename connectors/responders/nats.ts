@@ -18,7 +18,10 @@ export interface CommandTopology {
   readonly stream: string;
 }
 
-export const DEFAULT_COMMAND_TOPOLOGY: CommandTopology = { subjectPrefix: "security", stream: "SECURITY_COMMANDS" };
+export const DEFAULT_COMMAND_TOPOLOGY: CommandTopology = {
+  subjectPrefix: "security",
+  stream: "SECURITY_COMMANDS",
+};
 
 export function commandTopologyForPrefix(prefix: string): CommandTopology {
   return { subjectPrefix: prefix, stream: `${prefix.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}_COMMANDS` };
@@ -31,10 +34,17 @@ export async function provisionCommandStream(jsm: JetStreamManager, t: CommandTo
   const subjects = [`${t.subjectPrefix}.commands.>`];
   try {
     const info = await jsm.streams.info(t.stream);
-    if (JSON.stringify(info.config.subjects) !== JSON.stringify(subjects)) await jsm.streams.update(t.stream, { ...info.config, subjects });
+    if (JSON.stringify(info.config.subjects) !== JSON.stringify(subjects))
+      await jsm.streams.update(t.stream, { ...info.config, subjects });
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add({ name: t.stream, subjects, storage: StorageType.File, max_age: ns(7 * 86_400_000), duplicate_window: ns(10 * 60_000) });
+    await jsm.streams.add({
+      name: t.stream,
+      subjects,
+      storage: StorageType.File,
+      max_age: ns(7 * 86_400_000),
+      duplicate_window: ns(10 * 60_000),
+    });
   }
 }
 
@@ -45,7 +55,14 @@ interface Command {
 
 export class NatsCommandResponder implements Responder {
   readonly kind = "nats";
-  readonly actions = ["block_ip", "unblock_ip", "lock_account", "unlock_account", "require_mfa", "isolate_host"] as const;
+  readonly actions = [
+    "block_ip",
+    "unblock_ip",
+    "lock_account",
+    "unlock_account",
+    "require_mfa",
+    "isolate_host",
+  ] as const;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -59,7 +76,12 @@ export class NatsCommandResponder implements Responder {
   /** The command for an action (reverse: the one that undoes it). */
   command(a: ResponseAction, reverse: boolean): Command | undefined {
     const until = reverse ? null : a.until;
-    const meta = { action_id: a.id, alert_id: a.alert_id, until, expires_at: until === null ? null : new Date(until).toISOString() };
+    const meta = {
+      action_id: a.id,
+      alert_id: a.alert_id,
+      until,
+      expires_at: until === null ? null : new Date(until).toISOString(),
+    };
     const ip = () => {
       const v = canonicalIp(textArg(a.args, "ip"));
       if (v === undefined) throw new PermanentError(`not an address: ${JSON.stringify(a.args.ip)}`);
@@ -76,11 +98,19 @@ export class NatsCommandResponder implements Responder {
       case "unblock_ip":
         return reverse ? undefined : { target: "firewall", body: { op: "unblock", ip: ip(), ...meta } };
       case "lock_account":
-        return { target: "account", body: { op: reverse ? "unlock" : "lock", account: text("account"), ...meta } };
+        return {
+          target: "account",
+          body: { op: reverse ? "unlock" : "lock", account: text("account"), ...meta },
+        };
       case "unlock_account":
-        return reverse ? undefined : { target: "account", body: { op: "unlock", account: text("account"), ...meta } };
+        return reverse
+          ? undefined
+          : { target: "account", body: { op: "unlock", account: text("account"), ...meta } };
       case "require_mfa":
-        return { target: "account", body: { op: reverse ? "clear_mfa" : "require_mfa", account: text("account"), ...meta } };
+        return {
+          target: "account",
+          body: { op: reverse ? "clear_mfa" : "require_mfa", account: text("account"), ...meta },
+        };
       case "isolate_host":
         return { target: "host", body: { op: reverse ? "release" : "isolate", host: text("host"), ...meta } };
       default:
@@ -99,11 +129,18 @@ export class NatsCommandResponder implements Responder {
 
   private async send(a: ResponseAction, reverse: boolean, ctx: ResponseContext): Promise<ActionOutcome> {
     const c = this.command(a, reverse);
-    if (c === undefined) return { status: "skipped", reason: reverse ? "nothing to undo" : `nats does not handle ${a.action}` };
+    if (c === undefined)
+      return { status: "skipped", reason: reverse ? "nothing to undo" : `nats does not handle ${a.action}` };
     const body = { ...c.body, issued_at: new Date(ctx.now).toISOString() };
     const subject = this.subject(c.target);
-    const ack = await this.js.publish(subject, JSON.stringify(body), { msgID: `${a.id}:${String(c.body.op)}`, timeout: 5_000 });
-    return { status: "done", detail: `${subject} ${String(c.body.op)} (stream ${ack.stream} #${ack.seq}${ack.duplicate ? ", duplicate" : ""})` };
+    const ack = await this.js.publish(subject, JSON.stringify(body), {
+      msgID: `${a.id}:${String(c.body.op)}`,
+      timeout: 5_000,
+    });
+    return {
+      status: "done",
+      detail: `${subject} ${String(c.body.op)} (stream ${ack.stream} #${ack.seq}${ack.duplicate ? ", duplicate" : ""})`,
+    };
   }
 
   execute(a: ResponseAction, ctx: ResponseContext): Promise<ActionOutcome> {

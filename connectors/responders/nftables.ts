@@ -62,7 +62,11 @@ export function nftUnblockScript(ip: string, table = "vigil"): string {
   const addr = checkIp(ip);
   checkName(table);
   const set = setFor(addr);
-  return [`add element inet ${table} ${set} { ${addr} }`, `delete element inet ${table} ${set} { ${addr} }`, ""].join("\n");
+  return [
+    `add element inet ${table} ${set} { ${addr} }`,
+    `delete element inet ${table} ${set} { ${addr} }`,
+    "",
+  ].join("\n");
 }
 
 function checkIp(ip: string): string {
@@ -77,13 +81,16 @@ function checkName(name: string): void {
 
 /** Runs `nft -f -` with the script on stdin; rejects with nft's message on a non-zero exit. */
 export function runNft(script: string, signal: AbortSignal, netns?: string): Promise<void> {
-  const [cmd, args] = netns === undefined ? ["nft", ["-f", "-"]] : ["ip", ["netns", "exec", netns, "nft", "-f", "-"]];
+  const [cmd, args] =
+    netns === undefined ? ["nft", ["-f", "-"]] : ["ip", ["netns", "exec", netns, "nft", "-f", "-"]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "ignore", "pipe"], signal });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`nft exited with ${code}: ${err.trim().slice(0, 500)}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`nft exited with ${code}: ${err.trim().slice(0, 500)}`)),
+    );
     child.stdin.end(script);
   });
 }
@@ -104,7 +111,10 @@ export class NftablesResponder implements Responder {
   /** The script an action runs (after the setup script on first use). */
   script(a: ResponseAction, reverse: boolean, now: number): string | undefined {
     const ip = textArg(a.args, "ip") ?? "";
-    if (a.action === "block_ip") return reverse ? nftUnblockScript(ip, this.table) : nftBlockScript(ip, ((a.until ?? now + 3_600_000) - now) / 1000, this.table);
+    if (a.action === "block_ip")
+      return reverse
+        ? nftUnblockScript(ip, this.table)
+        : nftBlockScript(ip, ((a.until ?? now + 3_600_000) - now) / 1000, this.table);
     if (a.action === "unblock_ip" && !reverse) return nftUnblockScript(ip, this.table);
     return undefined;
   }
@@ -119,7 +129,11 @@ export class NftablesResponder implements Responder {
 
   private async apply(a: ResponseAction, reverse: boolean, ctx: ResponseContext): Promise<ActionOutcome> {
     const script = this.script(a, reverse, ctx.now);
-    if (script === undefined) return { status: "skipped", reason: reverse ? "nothing to undo" : `nftables does not handle ${a.action}` };
+    if (script === undefined)
+      return {
+        status: "skipped",
+        reason: reverse ? "nothing to undo" : `nftables does not handle ${a.action}`,
+      };
     if (!this.setUp) {
       await this.run(nftSetupScript(this.table), ctx.signal);
       this.setUp = true;

@@ -35,21 +35,49 @@ export interface NotifyOptions {
 const rank = (s: Severity | undefined) => (s === undefined ? -1 : SEVERITIES.indexOf(s));
 
 /** The text of a notification. */
-export function notificationText(alert: Alert | undefined, a: ResponseAction, message: string | undefined): string {
-  const head = alert === undefined ? `Vigil alert ${a.alert_id}` : `[${alert.severity.toUpperCase()}] ${alert.title} (${alert.rule})`;
-  const keys = alert === undefined ? "" : Object.entries(alert.keys).map(([k, v]) => `${k}=${String(v)}`).join(", ");
-  return [head, keys === "" ? undefined : keys, message].filter((x) => x !== undefined && x !== "").join(" — ");
+export function notificationText(
+  alert: Alert | undefined,
+  a: ResponseAction,
+  message: string | undefined,
+): string {
+  const head =
+    alert === undefined
+      ? `Vigil alert ${a.alert_id}`
+      : `[${alert.severity.toUpperCase()}] ${alert.title} (${alert.rule})`;
+  const keys =
+    alert === undefined
+      ? ""
+      : Object.entries(alert.keys)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(", ");
+  return [head, keys === "" ? undefined : keys, message]
+    .filter((x) => x !== undefined && x !== "")
+    .join(" — ");
 }
 
 /** The JSON body for a channel: generic or Slack-compatible. */
-export function notificationBody(format: "json" | "slack", channel: string, alert: Alert | undefined, a: ResponseAction, message: string | undefined): Record<string, unknown> {
+export function notificationBody(
+  format: "json" | "slack",
+  channel: string,
+  alert: Alert | undefined,
+  a: ResponseAction,
+  message: string | undefined,
+): Record<string, unknown> {
   const text = notificationText(alert, a, message);
   if (format === "slack") {
     return {
       text,
       blocks: [
         { type: "section", text: { type: "mrkdwn", text } },
-        { type: "context", elements: [{ type: "mrkdwn", text: `alert ${a.alert_id}${a.incident_id === null ? "" : ` · incident ${a.incident_id}`} · action ${a.id}` }] },
+        {
+          type: "context",
+          elements: [
+            {
+              type: "mrkdwn",
+              text: `alert ${a.alert_id}${a.incident_id === null ? "" : ` · incident ${a.incident_id}`} · action ${a.id}`,
+            },
+          ],
+        },
       ],
     };
   }
@@ -81,7 +109,9 @@ export class NotifyResponder implements Responder {
     if (first === undefined) return [];
     const out = [first];
     if (a.action === "notify") {
-      for (const e of this.opts.escalation ?? []) if (rank(alert?.severity) >= rank(e.min_severity)) for (const c of e.channels) if (!out.includes(c)) out.push(c);
+      for (const e of this.opts.escalation ?? [])
+        if (rank(alert?.severity) >= rank(e.min_severity))
+          for (const c of e.channels) if (!out.includes(c)) out.push(c);
     }
     return out;
   }
@@ -95,7 +125,8 @@ export class NotifyResponder implements Responder {
     const targets = this.targets(a, ctx.alert);
     const missing = targets.filter((t) => this.opts.channels[t] === undefined);
     if (targets.length === 0) return { status: "failed", reason: "no channel named" };
-    if (missing.length === targets.length) throw new PermanentError(`channel ${missing.join(", ")} is not configured`);
+    if (missing.length === targets.length)
+      throw new PermanentError(`channel ${missing.join(", ")} is not configured`);
     const sent = this.sent.get(a.id) ?? new Set<string>();
     this.sent.set(a.id, sent);
     if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!); // actions that failed for good
@@ -103,13 +134,23 @@ export class NotifyResponder implements Responder {
     for (const name of targets) {
       const ch = this.opts.channels[name];
       if (ch === undefined || sent.has(name)) continue;
-      const body = a.action === "webhook" ? { ...(ctx.alert === undefined ? { id: a.alert_id } : alertRecord(ctx.alert)), incident_id: a.incident_id, action_id: a.id } : notificationBody(ch.format ?? "json", name, ctx.alert, a, message);
+      const body =
+        a.action === "webhook"
+          ? {
+              ...(ctx.alert === undefined ? { id: a.alert_id } : alertRecord(ctx.alert)),
+              incident_id: a.incident_id,
+              action_id: a.id,
+            }
+          : notificationBody(ch.format ?? "json", name, ctx.alert, a, message);
       const headers: Record<string, string> = {};
       if (ch.token !== undefined) headers.authorization = `Bearer ${ch.token}`;
       await post(ch.url, body, { headers, signal: ctx.signal });
       sent.add(name);
     }
     this.sent.delete(a.id);
-    return { status: "done", detail: `posted to ${targets.filter((t) => !missing.includes(t)).join(", ")}${missing.length > 0 ? ` (not configured: ${missing.join(", ")})` : ""}` };
+    return {
+      status: "done",
+      detail: `posted to ${targets.filter((t) => !missing.includes(t)).join(", ")}${missing.length > 0 ? ` (not configured: ${missing.join(", ")})` : ""}`,
+    };
   }
 }

@@ -23,7 +23,15 @@ afterAll(async () => {
 });
 
 let n = 0;
-const act = (action: string, args: Record<string, unknown>, until: number | null): ResponseAction => ({ id: `act${++n}`, alert_id: "al1", incident_id: null, action, args, mode: "enforce", until });
+const act = (action: string, args: Record<string, unknown>, until: number | null): ResponseAction => ({
+  id: `act${++n}`,
+  alert_id: "al1",
+  incident_id: null,
+  action,
+  args,
+  mode: "enforce",
+  until,
+});
 
 describe("blocks in the sorted set", () => {
   test("member the canonical address, score its expiry in epoch ms; a later block extends, an earlier one does not shorten", async () => {
@@ -32,9 +40,15 @@ describe("blocks in the sorted set", () => {
     expect(await r.execute(a, { alert: undefined, signal, now })).toMatchObject({ status: "done" });
     expect(Number(await redis.zscore(`${prefix}blocked-ips`, "203.0.113.7"))).toBe(now + 3_600_000);
     const shorter = act("block_ip", { ip: "203.0.113.7" }, now + 60_000);
-    expect(await r.execute(shorter, { alert: undefined, signal, now })).toMatchObject({ detail: expect.stringContaining("already blocked") as unknown });
+    expect(await r.execute(shorter, { alert: undefined, signal, now })).toMatchObject({
+      detail: expect.stringContaining("already blocked") as unknown,
+    });
     expect(Number(await redis.zscore(`${prefix}blocked-ips`, "203.0.113.7"))).toBe(now + 3_600_000);
-    await r.execute(act("block_ip", { ip: "2001:DB8:0:0::1" }, now + 7_200_000), { alert: undefined, signal, now });
+    await r.execute(act("block_ip", { ip: "2001:DB8:0:0::1" }, now + 7_200_000), {
+      alert: undefined,
+      signal,
+      now,
+    });
     expect(Number(await redis.zscore(`${prefix}blocked-ips`, "2001:db8::1"))).toBe(now + 7_200_000);
   });
 
@@ -61,7 +75,13 @@ describe("blocks in the sorted set", () => {
   });
 
   test("a non-address is refused for good (not retried), nothing written", async () => {
-    await expect(r.execute(act("block_ip", { ip: "1.2.3.4; DEL x" }, Date.now() + 1000), { alert: undefined, signal, now: Date.now() })).rejects.toMatchObject({ permanent: true });
+    await expect(
+      r.execute(act("block_ip", { ip: "1.2.3.4; DEL x" }, Date.now() + 1000), {
+        alert: undefined,
+        signal,
+        now: Date.now(),
+      }),
+    ).rejects.toMatchObject({ permanent: true });
   });
 });
 
@@ -73,7 +93,11 @@ describe("accounts", () => {
     const ttl = await redis.pttl(`${prefix}locked:alice`);
     expect(ttl).toBeGreaterThan(299_000);
     expect(ttl).toBeLessThanOrEqual(300_000);
-    expect(JSON.parse((await redis.get(`${prefix}locked:alice`))!)).toEqual({ action_id: lock.id, alert_id: "al1", until: now + 300_000 });
+    expect(JSON.parse((await redis.get(`${prefix}locked:alice`))!)).toEqual({
+      action_id: lock.id,
+      alert_id: "al1",
+      until: now + 300_000,
+    });
     const relock = act("lock_account", { account: "alice" }, now + 600_000);
     await r.execute(relock, { alert: undefined, signal, now });
     await r.reverse(lock);
@@ -89,17 +113,32 @@ describe("accounts", () => {
     expect(await redis.pttl(`${prefix}mfa-required:bob`)).toBe(-1);
     await r.reverse(mfa);
     expect(await redis.exists(`${prefix}mfa-required:bob`)).toBe(0);
-    await r.execute(act("lock_account", { account: "bob" }, now + 300_000), { alert: undefined, signal, now });
+    await r.execute(act("lock_account", { account: "bob" }, now + 300_000), {
+      alert: undefined,
+      signal,
+      now,
+    });
     await r.execute(act("unlock_account", { account: "bob" }, null), { alert: undefined, signal, now });
     expect(await redis.exists(`${prefix}locked:bob`)).toBe(0);
   });
 });
 
 test("Redis down: execute throws (so the dispatcher retries), never hangs", async () => {
-  const down = new Redis("redis://127.0.0.1:1", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const down = new Redis("redis://127.0.0.1:1", {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   down.on("error", () => undefined);
   await down.connect().catch(() => undefined);
   const rr = new RedisResponder(down, { prefix });
-  await expect(rr.execute(act("block_ip", { ip: "203.0.113.9" }, Date.now() + 1000), { alert: undefined, signal, now: Date.now() })).rejects.toThrow(/redis not connected/);
+  await expect(
+    rr.execute(act("block_ip", { ip: "203.0.113.9" }, Date.now() + 1000), {
+      alert: undefined,
+      signal,
+      now: Date.now(),
+    }),
+  ).rejects.toThrow(/redis not connected/);
   down.disconnect();
 });

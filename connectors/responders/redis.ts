@@ -70,7 +70,8 @@ export class RedisResponder implements Responder {
 
   private account(a: ResponseAction): string {
     const acct = textArg(a.args, "account");
-    if (acct === undefined || acct.length > MAX_ACCOUNT) throw new PermanentError(`not an account name: ${JSON.stringify(a.args.account)}`);
+    if (acct === undefined || acct.length > MAX_ACCOUNT)
+      throw new PermanentError(`not an account name: ${JSON.stringify(a.args.account)}`);
     return acct;
   }
 
@@ -100,7 +101,13 @@ export class RedisResponder implements Responder {
         const ip = this.ip(a);
         const until = a.until ?? ctx.now + 3_600_000;
         const changed = Number(await this.redis.eval(BLOCK, 1, this.blockedKey, ctx.now, until, ip));
-        return { status: "done", detail: changed === 1 ? `${ip} blocked until ${new Date(until).toISOString()}` : `${ip} already blocked at least until ${new Date(until).toISOString()}` };
+        return {
+          status: "done",
+          detail:
+            changed === 1
+              ? `${ip} blocked until ${new Date(until).toISOString()}`
+              : `${ip} already blocked at least until ${new Date(until).toISOString()}`,
+        };
       }
       case "unblock_ip": {
         const ip = this.ip(a);
@@ -116,7 +123,10 @@ export class RedisResponder implements Responder {
           const ttl = Math.max(1, a.until - ctx.now);
           await this.redis.set(key, this.value(a), "PX", ttl);
         }
-        return { status: "done", detail: `${key} set${a.until === null ? " until cleared" : ` until ${new Date(a.until).toISOString()}`}` };
+        return {
+          status: "done",
+          detail: `${key} set${a.until === null ? " until cleared" : ` until ${new Date(a.until).toISOString()}`}`,
+        };
       }
       case "unlock_account": {
         const acct = this.account(a);
@@ -133,15 +143,23 @@ export class RedisResponder implements Responder {
     switch (a.action) {
       case "block_ip": {
         const ip = this.ip(a);
-        const n = Number(await this.redis.eval(UNBLOCK_OWN, 1, this.blockedKey, a.until ?? Number.MAX_SAFE_INTEGER, ip));
-        return { status: "done", detail: n === 1 ? `${ip} unblocked` : `${ip} no longer blocked by this action` };
+        const n = Number(
+          await this.redis.eval(UNBLOCK_OWN, 1, this.blockedKey, a.until ?? Number.MAX_SAFE_INTEGER, ip),
+        );
+        return {
+          status: "done",
+          detail: n === 1 ? `${ip} unblocked` : `${ip} no longer blocked by this action`,
+        };
       }
       case "lock_account":
       case "require_mfa": {
         const acct = this.account(a);
         const key = a.action === "lock_account" ? this.lockedKey(acct) : this.mfaKey(acct);
         const n = Number(await this.redis.eval(DEL_OWN, 1, key, a.id));
-        return { status: "done", detail: n === 1 ? `${key} removed` : `${key} no longer held by this action` };
+        return {
+          status: "done",
+          detail: n === 1 ? `${key} removed` : `${key} no longer held by this action`,
+        };
       }
       default:
         return { status: "skipped", reason: "nothing to undo" };

@@ -57,18 +57,28 @@ function parseBulk(body: string, index: string): Record<string, unknown>[] {
 }
 
 test("Elasticsearch: bulk NDJSON in batches; write returns before anything is sent", async () => {
-  const f = new SiemForwarder({ target: { kind: "elasticsearch", url: `${rx.url}/es/`, index: "vigil-alerts", api_key: "k1" }, batchSize: 2, flushMs: 60_000 });
+  const f = new SiemForwarder({
+    target: { kind: "elasticsearch", url: `${rx.url}/es/`, index: "vigil-alerts", api_key: "k1" },
+    batchSize: 2,
+    flushMs: 60_000,
+  });
   await f.write([alert(1)], []);
   expect(rx.requests).toHaveLength(0);
   await f.write([alert(2), alert(3)], []);
   await f.flush();
-  expect(rx.requests.map((r) => [r.method, r.path, r.headers["content-type"], r.headers.authorization])).toEqual([
+  expect(
+    rx.requests.map((r) => [r.method, r.path, r.headers["content-type"], r.headers.authorization]),
+  ).toEqual([
     ["POST", "/es/_bulk", "application/x-ndjson", "ApiKey k1"],
     ["POST", "/es/_bulk", "application/x-ndjson", "ApiKey k1"],
   ]);
   const docs = rx.requests.flatMap((r) => parseBulk(r.body, "vigil-alerts"));
   expect(docs.map((d) => d.id)).toEqual(["alert1", "alert2", "alert3"]);
-  expect(docs[0]).toMatchObject({ rule: "ssh_bruteforce", severity: "high", keys: { "source.address": "203.0.113.1" } });
+  expect(docs[0]).toMatchObject({
+    rule: "ssh_bruteforce",
+    severity: "high",
+    keys: { "source.address": "203.0.113.1" },
+  });
   expect(f.stats).toEqual({ sent: 3, dropped: 0, failedRequests: 0 });
   await f.close();
 });
@@ -76,9 +86,22 @@ test("Elasticsearch: bulk NDJSON in batches; write returns before anything is se
 test("Elasticsearch: items refused with 429 are re-sent, a 400 item is dropped and counted", async () => {
   rx.reply = (_req, n) =>
     n === 1
-      ? { status: 200, body: JSON.stringify({ errors: true, items: [{ index: { status: 201 } }, { index: { status: 429 } }, { index: { status: 400, error: { type: "mapper_parsing_exception" } } }] }) }
+      ? {
+          status: 200,
+          body: JSON.stringify({
+            errors: true,
+            items: [
+              { index: { status: 201 } },
+              { index: { status: 429 } },
+              { index: { status: 400, error: { type: "mapper_parsing_exception" } } },
+            ],
+          }),
+        }
       : { status: 200, body: '{"errors":false}' };
-  const f = new SiemForwarder({ target: { kind: "elasticsearch", url: rx.url }, retry: { baseMs: 1, maxMs: 1 } });
+  const f = new SiemForwarder({
+    target: { kind: "elasticsearch", url: rx.url },
+    retry: { baseMs: 1, maxMs: 1 },
+  });
   await f.write([alert(1), alert(2), alert(3)], []);
   await f.flush();
   expect(rx.requests).toHaveLength(2);
@@ -88,7 +111,10 @@ test("Elasticsearch: items refused with 429 are re-sent, a 400 item is dropped a
 
 test("Splunk HEC: token header, one event object per alert with epoch-second time", async () => {
   rx.reply = () => ({ status: 200, body: '{"text":"Success","code":0}' });
-  const f = new SiemForwarder({ target: { kind: "splunk", url: rx.url, token: "hec-token", index: "security", host: "vigil-1" }, flushMs: 10 });
+  const f = new SiemForwarder({
+    target: { kind: "splunk", url: rx.url, token: "hec-token", index: "security", host: "vigil-1" },
+    flushMs: 10,
+  });
   await f.write([alert(1), alert(2)], []);
   await f.flush();
   expect(rx.requests).toHaveLength(1);
@@ -97,13 +123,25 @@ test("Splunk HEC: token header, one event object per alert with epoch-second tim
   const events = req.body.split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(events).toHaveLength(2);
   expect(Object.keys(events[0]!).sort()).toEqual(["event", "host", "index", "source", "sourcetype", "time"]);
-  expect(events[0]).toMatchObject({ time: Date.parse("2026-11-14T06:26:11.500Z") / 1000, host: "vigil-1", source: "vigil", sourcetype: "vigil:alert", index: "security", event: { id: "alert1" } });
+  expect(events[0]).toMatchObject({
+    time: Date.parse("2026-11-14T06:26:11.500Z") / 1000,
+    host: "vigil-1",
+    source: "vigil",
+    sourcetype: "vigil:alert",
+    index: "security",
+    event: { id: "alert1" },
+  });
 });
 
 test("a SIEM that is down: retried with backoff, the alerts kept, delivered once it answers", async () => {
   let up = false;
-  rx.reply = () => (up ? { status: 200, body: '{"text":"Success","code":0}' } : { status: 503, body: "unavailable" });
-  const f = new SiemForwarder({ target: { kind: "splunk", url: rx.url, token: "t" }, flushMs: 10, retry: { attempts: 3, baseMs: 1, maxMs: 2 } });
+  rx.reply = () =>
+    up ? { status: 200, body: '{"text":"Success","code":0}' } : { status: 503, body: "unavailable" };
+  const f = new SiemForwarder({
+    target: { kind: "splunk", url: rx.url, token: "t" },
+    flushMs: 10,
+    retry: { attempts: 3, baseMs: 1, maxMs: 2 },
+  });
   const started = Date.now();
   await f.write([alert(1)], []);
   expect(Date.now() - started).toBeLessThan(50);
@@ -119,10 +157,21 @@ test("a SIEM that is down: retried with backoff, the alerts kept, delivered once
 
 test("the buffer is bounded: the oldest alerts are dropped and counted", async () => {
   rx.reply = () => ({ status: 503 });
-  const f = new SiemForwarder({ target: { kind: "splunk", url: rx.url, token: "t" }, maxBuffer: 2, flushMs: 60_000, batchSize: 100, retry: { attempts: 1 } });
+  const f = new SiemForwarder({
+    target: { kind: "splunk", url: rx.url, token: "t" },
+    maxBuffer: 2,
+    flushMs: 60_000,
+    batchSize: 100,
+    retry: { attempts: 1 },
+  });
   await f.write([alert(1), alert(2), alert(3)], []);
   expect(f.stats.dropped).toBe(1);
   rx.reply = () => ({ status: 200, body: "{}" });
   await f.flush();
-  expect(rx.requests.at(-1)!.body.split("\n").map((l) => (JSON.parse(l) as { event: { id: string } }).event.id)).toEqual(["alert2", "alert3"]);
+  expect(
+    rx.requests
+      .at(-1)!
+      .body.split("\n")
+      .map((l) => (JSON.parse(l) as { event: { id: string } }).event.id),
+  ).toEqual(["alert2", "alert3"]);
 });

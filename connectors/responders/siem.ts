@@ -16,8 +16,22 @@ import { post, redact } from "./http.js";
 import { PermanentError, type RetryPolicy, backoffMs, errorText, sleep, withTimeout } from "./resilience.js";
 
 export type SiemTarget =
-  | { readonly kind: "elasticsearch"; readonly url: string; readonly index?: string; readonly api_key?: string; readonly username?: string; readonly password?: string }
-  | { readonly kind: "splunk"; readonly url: string; readonly token: string; readonly sourcetype?: string; readonly index?: string; readonly host?: string };
+  | {
+      readonly kind: "elasticsearch";
+      readonly url: string;
+      readonly index?: string;
+      readonly api_key?: string;
+      readonly username?: string;
+      readonly password?: string;
+    }
+  | {
+      readonly kind: "splunk";
+      readonly url: string;
+      readonly token: string;
+      readonly sourcetype?: string;
+      readonly index?: string;
+      readonly host?: string;
+    };
 
 export interface SiemOptions {
   readonly target: SiemTarget;
@@ -42,7 +56,10 @@ export function elasticBulkBody(records: readonly Record<string, unknown>[], ind
 }
 
 /** The Splunk HEC body for alerts: one event object per alert, newline-separated. */
-export function splunkHecBody(records: readonly Record<string, unknown>[], t: Extract<SiemTarget, { kind: "splunk" }>): string {
+export function splunkHecBody(
+  records: readonly Record<string, unknown>[],
+  t: Extract<SiemTarget, { kind: "splunk" }>,
+): string {
   return records
     .map((r) =>
       JSON.stringify({
@@ -91,7 +108,10 @@ export class SiemForwarder implements AlertSink {
       const n = this.buffer.length - max;
       this.buffer.splice(0, n);
       this.stats.dropped += n;
-      this.log.error({ dropped: n, target: redact(this.opts.target.url) }, "SIEM buffer full: oldest alerts dropped");
+      this.log.error(
+        { dropped: n, target: redact(this.opts.target.url) },
+        "SIEM buffer full: oldest alerts dropped",
+      );
     }
   }
 
@@ -125,7 +145,9 @@ export class SiemForwarder implements AlertSink {
   private async sendBatch(batch: Record<string, unknown>[]): Promise<boolean> {
     for (let i = 1; i <= this.retry.attempts; i++) {
       try {
-        const { retry: retryable, dropped } = await withTimeout(this.retry.timeoutMs, (signal) => this.send(batch, signal));
+        const { retry: retryable, dropped } = await withTimeout(this.retry.timeoutMs, (signal) =>
+          this.send(batch, signal),
+        );
         this.stats.sent += batch.length - retryable.length - dropped;
         if (retryable.length === 0) return true;
         batch = retryable;
@@ -145,18 +167,32 @@ export class SiemForwarder implements AlertSink {
   }
 
   /** Sends a batch; returns the records to retry (Elasticsearch items refused with 429/5xx) and how many were refused for good. */
-  private async send(batch: Record<string, unknown>[], signal: AbortSignal): Promise<{ retry: Record<string, unknown>[]; dropped: number }> {
+  private async send(
+    batch: Record<string, unknown>[],
+    signal: AbortSignal,
+  ): Promise<{ retry: Record<string, unknown>[]; dropped: number }> {
     const t = this.opts.target;
     const base = t.url.replace(/\/+$/, "");
     if (t.kind === "splunk") {
-      await post(`${base}/services/collector/event`, splunkHecBody(batch, t), { headers: { authorization: `Splunk ${t.token}` }, signal });
+      await post(`${base}/services/collector/event`, splunkHecBody(batch, t), {
+        headers: { authorization: `Splunk ${t.token}` },
+        signal,
+      });
       return { retry: [], dropped: 0 };
     }
     const headers: Record<string, string> = {};
     if (t.api_key !== undefined) headers.authorization = `ApiKey ${t.api_key}`;
-    else if (t.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${t.username}:${t.password ?? ""}`).toString("base64")}`;
-    const text = await post(`${base}/_bulk`, elasticBulkBody(batch, t.index ?? "vigil-alerts"), { headers, contentType: "application/x-ndjson", signal });
-    const res = JSON.parse(text) as { errors?: boolean; items?: { index?: { status?: number; error?: unknown } }[] };
+    else if (t.username !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${t.username}:${t.password ?? ""}`).toString("base64")}`;
+    const text = await post(`${base}/_bulk`, elasticBulkBody(batch, t.index ?? "vigil-alerts"), {
+      headers,
+      contentType: "application/x-ndjson",
+      signal,
+    });
+    const res = JSON.parse(text) as {
+      errors?: boolean;
+      items?: { index?: { status?: number; error?: unknown } }[];
+    };
     if (res.errors !== true) return { retry: [], dropped: 0 };
     const retry: Record<string, unknown>[] = [];
     let dropped = 0;
@@ -165,7 +201,10 @@ export class SiemForwarder implements AlertSink {
       if (status === 429 || status >= 500) retry.push(batch[i]!);
       else if (status >= 300) {
         dropped++;
-        this.log.error({ status, error: it.index?.error, alert_id: batch[i]?.id }, "Elasticsearch refused an alert: dropped");
+        this.log.error(
+          { status, error: it.index?.error, alert_id: batch[i]?.id },
+          "Elasticsearch refused an alert: dropped",
+        );
       }
     });
     this.stats.dropped += dropped;

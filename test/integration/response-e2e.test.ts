@@ -49,11 +49,18 @@ beforeAll(async () => {
   logFile = join(dir, "auth.log");
   const lines: string[] = [];
   for (let i = 0; i < 6; i++) {
-    for (const [ip, pid] of [[ATTACKER, 4100], [ALLOWLISTED, 4200]] as const) {
-      lines.push(`Mar  3 10:0${i}:0${i} bastion sshd[${pid + i}]: Failed password for root from ${ip} port ${40000 + i} ssh2`);
+    for (const [ip, pid] of [
+      [ATTACKER, 4100],
+      [ALLOWLISTED, 4200],
+    ] as const) {
+      lines.push(
+        `Mar  3 10:0${i}:0${i} bastion sshd[${pid + i}]: Failed password for root from ${ip} port ${40000 + i} ssh2`,
+      );
     }
   }
-  lines.push(`Mar  3 10:07:00 bastion sshd[4300]: Accepted publickey for deploy from 192.0.2.5 port 50000 ssh2`);
+  lines.push(
+    `Mar  3 10:07:00 bastion sshd[4300]: Accepted publickey for deploy from 192.0.2.5 port 50000 ssh2`,
+  );
   writeFileSync(logFile, `${lines.join("\n")}\n`);
 });
 
@@ -69,12 +76,22 @@ afterAll(async () => {
 
 async function runtime(): Promise<ResponseRuntime> {
   const cfg = parseResponseConfig(
-    { redis: { prefix: redisPrefix }, nats: { prefix: natsPrefix }, allowlist: { addresses: [ALLOWLISTED], infrastructure: ["10.0.0.0/8"] }, retry: { base_ms: 10 } },
+    {
+      redis: { prefix: redisPrefix },
+      nats: { prefix: natsPrefix },
+      allowlist: { addresses: [ALLOWLISTED], infrastructure: ["10.0.0.0/8"] },
+      retry: { base_ms: 10 },
+    },
     { REDIS_URL: redisUrl() },
   );
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
   const sources = ruleSourcesFromPack(PACK);
-  const rt = await createResponse(cfg.value, { store, nats: nc, now: clock, ruleSource: (r) => sources.get(r) });
+  const rt = await createResponse(cfg.value, {
+    store,
+    nats: nc,
+    now: clock,
+    ruleSource: (r) => sources.get(r),
+  });
   if (!rt.ok) throw new Error(rt.error.message);
   return rt.value;
 }
@@ -83,10 +100,17 @@ async function runtime(): Promise<ResponseRuntime> {
 async function replayOnce(rt: ResponseRuntime): Promise<Alert[]> {
   const alerts: Alert[] = [];
   const engine = new Engine(loadPack(PACK), { onAlert: (a) => alerts.push(a) });
-  await readLogEvents(logFile, { format: "auto", year: 2025 }, 0, (ev) => {
-    rt.evidence.observe(ev);
-    engine.process(ev);
-  }, () => undefined, { lines: 0, events: 0, failures: new Map() });
+  await readLogEvents(
+    logFile,
+    { format: "auto", year: 2025 },
+    0,
+    (ev) => {
+      rt.evidence.observe(ev);
+      engine.process(ev);
+    },
+    () => undefined,
+    { lines: 0, events: 0, failures: new Map() },
+  );
   engine.finish();
   await store.write(alerts, []);
   for (const sink of rt.sinks) await sink.write(alerts, []);
@@ -114,7 +138,11 @@ test("an SSH brute force: the attacker blocked in Redis for an hour from now and
   const after = clock();
   const brute = alerts.filter((a) => a.rule === "ssh_bruteforce");
   expect(brute.map((a) => a.keys["source.address"]).sort()).toEqual([ALLOWLISTED, ATTACKER].sort());
-  expect(brute[0]!.actions).toEqual(expect.arrayContaining([{ action: "block_ip", mode: "enforce", args: { ip: expect.any(String) as unknown, for: 3_600_000 } }]));
+  expect(brute[0]!.actions).toEqual(
+    expect.arrayContaining([
+      { action: "block_ip", mode: "enforce", args: { ip: expect.any(String) as unknown, for: 3_600_000 } },
+    ]),
+  );
 
   const members = await redis.zrange(`${redisPrefix}blocked-ips`, 0, -1, "WITHSCORES");
   expect(members[0]).toBe(ATTACKER);
@@ -124,16 +152,25 @@ test("an SSH brute force: the attacker blocked in Redis for an hour from now and
   expect(expiry).toBeLessThanOrEqual(after + 3_600_000);
 
   const cmds = await commands();
-  expect(cmds.map((c) => [c.subject, c.body.op, c.body.ip])).toEqual([[`${natsPrefix}.commands.firewall`, "block", ATTACKER]]);
+  expect(cmds.map((c) => [c.subject, c.body.op, c.body.ip])).toEqual([
+    [`${natsPrefix}.commands.firewall`, "block", ATTACKER],
+  ]);
   expect(cmds[0]!.body.until).toBe(expiry);
 
   const attackerAlert = brute.find((a) => a.keys["source.address"] === ATTACKER)!;
   const allowAlert = brute.find((a) => a.keys["source.address"] === ALLOWLISTED)!;
-  const [stored] = (await store.listAlerts({ rule: "ssh_bruteforce" }, 10, null)).items.filter((a) => a.id === attackerAlert.id);
+  const [stored] = (await store.listAlerts({ rule: "ssh_bruteforce" }, 10, null)).items.filter(
+    (a) => a.id === attackerAlert.id,
+  );
   const incident = await store.getIncident(stored!.incident_id);
   expect(incident).toBeDefined();
   const onIncident = incident!.actions.map((a) => [a.action, a.status, a.args.ip ?? a.args.channel]);
-  expect(onIncident).toEqual(expect.arrayContaining([["block_ip", "done", ATTACKER], ["notify", "skipped", "soc"]]));
+  expect(onIncident).toEqual(
+    expect.arrayContaining([
+      ["block_ip", "done", ATTACKER],
+      ["notify", "skipped", "soc"],
+    ]),
+  );
   const blockRec = incident!.actions.find((a) => a.action === "block_ip")!;
   expect(blockRec.reverse_at).toBe(new Date(expiry).toISOString());
   expect(blockRec.reason).toContain("redis");
@@ -142,13 +179,21 @@ test("an SSH brute force: the attacker blocked in Redis for an hour from now and
   expect(incident!.events.every((e) => String(e.fields["source.ip"]) === ATTACKER)).toBe(true);
   const frozen = await store.ruleVersion("ssh_bruteforce", attackerAlert.rule_version);
   expect(frozen).toContain("rule ssh_bruteforce {");
-  expect(frozen).toContain("then block_ip(source.ip, for: 1h), notify(\"soc\")");
+  expect(frozen).toContain('then block_ip(source.ip, for: 1h), notify("soc")');
 
-  const allowed = (await store.actions.list({}, 100)).find((a) => a.alert_id === allowAlert.id && a.action === "block_ip")!;
-  expect(allowed).toMatchObject({ status: "skipped", reason: `allowlisted: ${ALLOWLISTED} is in the address allowlist` });
+  const allowed = (await store.actions.list({}, 100)).find(
+    (a) => a.alert_id === allowAlert.id && a.action === "block_ip",
+  )!;
+  expect(allowed).toMatchObject({
+    status: "skipped",
+    reason: `allowlisted: ${ALLOWLISTED} is in the address allowlist`,
+  });
 
   const audit = await store.audit.list(0, 1000);
-  expect(audit.filter((e) => e.target === blockRec.id).map((e) => e.action)).toEqual(["action.claim", "action.done"]);
+  expect(audit.filter((e) => e.target === blockRec.id).map((e) => e.action)).toEqual([
+    "action.claim",
+    "action.done",
+  ]);
   expect((await store.audit.verify()).ok).toBe(true);
 
   // ---- the same stream again (a replay or a redelivery): nothing is done twice
@@ -167,9 +212,15 @@ test("an SSH brute force: the attacker blocked in Redis for an hour from now and
   await rt2.dispatcher.tick();
   expect(await redis.zscore(`${redisPrefix}blocked-ips`, ATTACKER)).toBeNull();
   const last = (await commands()).at(-1)!;
-  expect([last.subject, last.body.op, last.body.ip]).toEqual([`${natsPrefix}.commands.firewall`, "unblock", ATTACKER]);
+  expect([last.subject, last.body.op, last.body.ip]).toEqual([
+    `${natsPrefix}.commands.firewall`,
+    "unblock",
+    ATTACKER,
+  ]);
   expect(await store.actions.get(blockRec.id)).toMatchObject({ status: "reversed" });
-  expect((await store.audit.list(0, 1000)).filter((e) => e.target === blockRec.id).map((e) => e.action)).toEqual(["action.claim", "action.done", "action.reversed"]);
+  expect(
+    (await store.audit.list(0, 1000)).filter((e) => e.target === blockRec.id).map((e) => e.action),
+  ).toEqual(["action.claim", "action.done", "action.reversed"]);
   await rt2.dispatcher.tick();
   expect(await commands()).toHaveLength(2);
   await rt2.close();
@@ -177,7 +228,14 @@ test("an SSH brute force: the attacker blocked in Redis for an hour from now and
 
 test("Redis down: the block is retried, then recorded as failed with the reason; the pipeline did not wait; NATS still got its command", async () => {
   const gone = uniqueName("ve2e_down");
-  const cfg = parseResponseConfig({ redis: { url: "redis://127.0.0.1:9", prefix: redisPrefix }, nats: { prefix: gone }, retry: { attempts: 3, base_ms: 500, timeout_ms: 2000 } }, {});
+  const cfg = parseResponseConfig(
+    {
+      redis: { url: "redis://127.0.0.1:9", prefix: redisPrefix },
+      nats: { prefix: gone },
+      retry: { attempts: 3, base_ms: 500, timeout_ms: 2000 },
+    },
+    {},
+  );
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
   const made = await createResponse(cfg.value, { store, nats: nc });
   if (!made.ok) throw new Error(made.error.message);
@@ -224,12 +282,21 @@ test("`vigil replay` never acts, even with REDIS_URL and NATS_URL set: it lists 
   const blockedBefore = await redis.zscore("security:blocked-ips", ATTACKER);
   const lines: string[] = [];
   try {
-    expect(await runReplay([logFile], { rules: "rules", format: "auto", year: 2025, showFailures: 0 }, { out: (l) => lines.push(l), err: () => undefined })).toBe(0);
+    expect(
+      await runReplay(
+        [logFile],
+        { rules: "rules", format: "auto", year: 2025, showFailures: 0 },
+        { out: (l) => lines.push(l), err: () => undefined },
+      ),
+    ).toBe(0);
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
-  const brute = lines.map((l) => JSON.parse(l) as { rule: string; keys: Record<string, string>; would_act: unknown[] }).filter((a) => a.rule === "ssh_bruteforce");
+  const brute = lines
+    .map((l) => JSON.parse(l) as { rule: string; keys: Record<string, string>; would_act: unknown[] })
+    .filter((a) => a.rule === "ssh_bruteforce");
   expect(brute.find((a) => a.keys["source.address"] === ATTACKER)!.would_act).toEqual([
     { action: "block_ip", mode: "enforce", args: { ip: ATTACKER, for: 3_600_000 } },
     { action: "notify", mode: "enforce", args: { channel: "soc" } },
