@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { benchEngine } from "./engine.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
+import { benchResponse } from "./response.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
@@ -16,7 +17,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--actions"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -26,3 +27,4 @@ if (all || suites.includes("language")) {
   if (!ok) process.exitCode = 1;
 }
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
+if (all || suites.includes("response")) await benchResponse({ actions: value("--actions", 2_000) });
