@@ -273,6 +273,40 @@ describe.each(["pglite", "postgresql"] as const)("on %s", (backend) => {
       expect(t2.calls.filter((c) => c.op === "reverse")).toHaveLength(1);
     });
 
+    test("a sweep that read an action as pending before it finished does not run it again", async () => {
+      const t = new Target();
+      const d1 = dispatcher(t);
+      const a = alert([block("203.0.113.60")]);
+      await d1.dispatch([a]);
+      await d1.drain();
+      const id = responseActionId(a.id, "block_ip", { ip: "203.0.113.60", for: 3_600_000 });
+      const stale = { ...(await record(id)), status: "pending" as const };
+      const ledger = Object.create(store.actions) as typeof store.actions;
+      ledger.list = () => Promise.resolve([stale]);
+      const d2 = dispatcher(t, { ledger });
+      await d2.tick();
+      await d2.drain();
+      expect(t.executed()).toHaveLength(1);
+      expect((await record(id)).status).toBe("done");
+    });
+
+    test("a due reversal whose responder was configured away is marked reversed, with a note to undo it by hand", async () => {
+      let now = Date.parse("2027-04-01T00:00:00Z");
+      const d1 = dispatcher(new Target(), { now: () => now });
+      const a = alert([block("203.0.113.61", "enforce", 60_000)]);
+      await d1.dispatch([a]);
+      await d1.drain();
+      const id = responseActionId(a.id, "block_ip", { ip: "203.0.113.61", for: 60_000 });
+      now += 61_000;
+      const d2 = dispatcher([], { now: () => now });
+      await d2.tick();
+      expect((await record(id)).status).toBe("reversed");
+      const note = (await store.audit.list(0, 10_000)).find(
+        (e) => e.target === id && e.action === "action.reverse_skipped",
+      );
+      expect(note?.details.reason).toBe("no responder configured for block_ip: undo it by hand");
+    });
+
     test("a reversal that fails is retried on the next poll", async () => {
       let now = Date.parse("2027-03-01T00:00:00Z");
       const t = new Target();

@@ -74,6 +74,8 @@ interface Item {
   readonly action: ResponseAction;
   readonly alert: Alert | undefined;
   readonly rule: string | undefined;
+  /** Found by a ledger sweep: re-read before running (it may have finished since the sweep read it). */
+  readonly recheck?: boolean;
 }
 
 interface ResponderOutcome {
@@ -260,6 +262,7 @@ export class ActionDispatcher implements ResponseDispatcher {
   }
 
   private async run(item: Item): Promise<void> {
+    if (item.recheck === true && (await this.opts.ledger.get(item.action.id))?.status !== "pending") return;
     const now = this.now();
     const base = item.action;
     let outcome: ActionOutcome;
@@ -376,7 +379,7 @@ export class ActionDispatcher implements ResponseDispatcher {
         const pending = await this.opts.ledger.list({ status: "pending" }, 500);
         for (const rec of pending)
           if (!this.known.has(rec.id))
-            this.enqueue({ action: toResponseAction(rec), alert: undefined, rule: undefined });
+            this.enqueue({ action: toResponseAction(rec), alert: undefined, rule: undefined, recheck: true });
       }
     } catch (err) {
       this.log.error({ err: errorText(err) }, "response poll failed; retried on the next poll");
@@ -392,6 +395,19 @@ export class ActionDispatcher implements ResponseDispatcher {
     this.reversing.add(rec.id);
     try {
       const action = toResponseAction(rec);
+      if (this.responderFor(rec.action).length === 0) {
+        // Configured away since it was taken: nothing here can undo it; say so, once.
+        await this.opts.audit.append(actor, "action.reverse_skipped", rec.id, {
+          alert_id: rec.alert_id,
+          incident_id: rec.incident_id,
+          action: rec.action,
+          args: rec.args,
+          why,
+          reason: `no responder configured for ${rec.action}: undo it by hand`,
+        });
+        await this.opts.ledger.markReversed(rec.id, new Date(this.now()));
+        return { ok: true };
+      }
       const per = await Promise.all(
         this.responderFor(rec.action).map((r) => this.attempt(r, "reverse", action, undefined)),
       );
