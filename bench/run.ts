@@ -9,6 +9,7 @@ import { benchEngine } from "./engine.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
 import { benchResponse } from "./response.js";
+import { benchStore } from "./store.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
@@ -17,7 +18,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--actions"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--store-alerts", "--actions"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -27,4 +28,5 @@ if (all || suites.includes("language")) {
   if (!ok) process.exitCode = 1;
 }
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
+if (all || suites.includes("store")) await benchStore({ alerts: value("--store-alerts", 20_000) });
 if (all || suites.includes("response")) await benchResponse({ actions: value("--actions", 2_000) });

@@ -38,8 +38,9 @@ export class SqlApiKeyStore implements ApiKeyStore {
     private readonly now: () => Date,
   ) {}
 
-  create(name: string, role: Role, actor: Actor): Promise<{ record: ApiKeyRecord; secret: string }> {
+  async create(name: string, role: Role, actor: Actor): Promise<{ record: ApiKeyRecord; secret: string }> {
     checkRole(role);
+    if (name.trim() === "") throw new RangeError("an API key needs a name");
     const secret = `vgl_${randomBytes(32).toString("base64url")}`;
     const id = `key_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
     return this.db.transaction(async (tx) => {
@@ -66,7 +67,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
     return rec;
   }
 
-  bootstrap(secret: string, role: Role): Promise<ApiKeyRecord> {
+  async bootstrap(secret: string, role: Role): Promise<ApiKeyRecord> {
     checkRole(role);
     if (secret.length < 16) throw new RangeError("VIGIL_BOOTSTRAP_API_KEY must be at least 16 characters");
     const hash = hashSecret(secret);

@@ -55,17 +55,38 @@ export async function appendAudit(
   target: string,
   details: Readonly<Record<string, unknown>>,
 ): Promise<AuditEntry> {
+  const [entry] = await appendAuditMany(tx, at, actor, [{ action, target, details }]);
+  return entry!;
+}
+
+/** Appends several entries of one actor in order, under one lock of the head, in one statement. */
+export async function appendAuditMany(
+  tx: Queryable,
+  at: Date,
+  actor: Actor,
+  items: readonly { action: string; target: string; details: Readonly<Record<string, unknown>> }[],
+): Promise<AuditEntry[]> {
+  if (items.length === 0) return [];
   const [head] = await tx.query<{ last_seq: unknown; last_hash: string }>("SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE");
   if (head === undefined) throw new Error("audit_head is missing: the audit log's schema is damaged");
-  const normalised = JSON.parse(canonicalJson(details)) as Record<string, unknown>;
-  const entry = { seq: num(head.last_seq) + 1, at: at.toISOString(), actor: { kind: actor.kind, id: actor.id }, action, target, details: normalised };
-  const hash = auditHash(head.last_hash, entry);
+  let seq = num(head.last_seq);
+  let prev = head.last_hash;
+  const entries: AuditEntry[] = items.map((it) => {
+    const details = JSON.parse(canonicalJson(it.details)) as Record<string, unknown>;
+    const e = { seq: ++seq, at: at.toISOString(), actor: { kind: actor.kind, id: actor.id }, action: it.action, target: it.target, details };
+    const hash = auditHash(prev, e);
+    const entry = { ...e, prev_hash: prev, hash };
+    prev = hash;
+    return entry;
+  });
   await tx.query(
-    `INSERT INTO audit_log (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
-    [entry.seq, entry.at, actor.kind, actor.id, action, target, JSON.stringify(normalised), head.last_hash, hash],
+    `INSERT INTO audit_log (${COLUMNS})
+     SELECT seq, at, actor_kind, actor_id, action, target, details, prev_hash, hash
+     FROM jsonb_to_recordset($1::jsonb) AS x(seq bigint, at timestamptz, actor_kind text, actor_id text, action text, target text, details jsonb, prev_hash text, hash text)`,
+    [JSON.stringify(entries.map((e) => ({ seq: e.seq, at: e.at, actor_kind: e.actor.kind, actor_id: e.actor.id, action: e.action, target: e.target, details: e.details, prev_hash: e.prev_hash, hash: e.hash })))],
   );
-  await tx.query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1", [entry.seq, hash]);
-  return { ...entry, prev_hash: head.last_hash, hash };
+  await tx.query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1", [seq, prev]);
+  return entries;
 }
 
 const PAGE = 1000;
@@ -161,3 +182,6 @@ export function clampLimit(limit: number): number {
   if (!Number.isFinite(limit)) return 100;
   return Math.max(1, Math.min(1000, Math.floor(limit)));
 }
+
+/** The platform's policy: audit trails are kept 2,555 days (7 years). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2555;

@@ -60,6 +60,13 @@ export function postgresDatabase(url: string, options: PgOptions = {}): Database
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A connection that breaks mid-transaction emits "error" on the checked-out client;
+      // the failing query rejects as well, which is what the caller sees.
+      const onError = (e: Error): void => {
+        broken = e;
+        options.onError?.(e);
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await fn(onClient(client));
@@ -73,6 +80,7 @@ export function postgresDatabase(url: string, options: PgOptions = {}): Database
         }
         throw err;
       } finally {
+        client.off("error", onError);
         // A client whose connection broke is destroyed rather than returned to the pool.
         client.release(broken);
       }

@@ -5,8 +5,9 @@ export { BufferedAlertSink, type BufferedSinkOptions, type BufferedSinkStats } f
 export { StoreInputError } from "./errors.js";
 export { actionId } from "./actions.js";
 export { hashSecret, ROLES } from "./api-keys.js";
-export { auditHash } from "./audit.js";
+export { auditHash, DEFAULT_AUDIT_RETENTION_DAYS } from "./audit.js";
 export { canonicalJson } from "./canonical.js";
 export { migrate, MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
 export { DEFAULT_COVERAGE_WINDOW_MINUTES } from "./kpis.js";
 export type { Database, Queryable } from "./db.js";
+export { startAuditRetention, type RetentionOptions, type RetentionTimer } from "./retention.js";

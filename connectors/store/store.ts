@@ -33,7 +33,7 @@ import type {
 } from "./types.js";
 import { OPEN_STATES } from "./types.js";
 import type { Database, Queryable, Row } from "./db.js";
-import { appendAudit, clampLimit, SqlAuditLog } from "./audit.js";
+import { appendAudit, appendAuditMany, clampLimit, SqlAuditLog } from "./audit.js";
 import { SqlActionLedger } from "./actions.js";
 import { SqlApiKeyStore } from "./api-keys.js";
 import { canonicalJson, hashId } from "./canonical.js";
@@ -224,7 +224,10 @@ export class SqlIncidentStore implements IncidentStore {
   }
 
   private async insertFresh(tx: Queryable, fresh: Alert[]): Promise<void> {
-    const groups = [...new Set(fresh.map((a) => groupKey(a.rule, a.keys)))];
+    const groups = [...new Set(fresh.map((a) => groupKey(a.rule, a.keys)))].sort();
+    // Writers of the same rule and key queue here (in one order: no deadlock), so two
+    // instances writing at once still open one incident, not two.
+    await tx.query("SELECT count(pg_advisory_xact_lock(hashtextextended(g, 0))) FROM unnest($1::text[]) AS g", [groups]);
     const rows = await tx.query(
       `SELECT id, group_key, severity, first_fired_at, last_fired_at FROM incidents
        WHERE group_key = ANY($1::text[]) AND state IN ('new', 'acknowledged', 'contained')
@@ -330,9 +333,12 @@ export class SqlIncidentStore implements IncidentStore {
        WHERE i.id = x.id`,
       [JSON.stringify(severities), now, SEVERITIES],
     );
-    for (const inc of newIncidents) {
-      await appendAudit(tx, new Date(now), ENGINE, "incident.open", String(inc.id), { rule: inc.rule, severity: inc.severity, keys: inc.keys });
-    }
+    await appendAuditMany(
+      tx,
+      new Date(now),
+      ENGINE,
+      newIncidents.map((inc) => ({ action: "incident.open", target: String(inc.id), details: { rule: inc.rule, severity: inc.severity, keys: inc.keys } })),
+    );
   }
 
   // ------------------------------------------------------------------ reads
@@ -424,7 +430,7 @@ export class SqlIncidentStore implements IncidentStore {
       if (to !== "false_positive" && ORDER.indexOf(to) <= ORDER.indexOf(from)) {
         return err<Incident>("E_BAD_TRANSITION", `incident ${id} is ${from}; it can only move forward (${ORDER.slice(ORDER.indexOf(from) + 1).join(", ")}) or be closed as false_positive`);
       }
-      const stamp = { acknowledged: "acknowledged_at", contained: "contained_at", resolved: "resolved_at", false_positive: "closed_at", new: null }[to];
+      const stamp = { acknowledged: "acknowledged_at", contained: "contained_at", resolved: "resolved_at", false_positive: null, new: null }[to];
       const closes = to === "resolved" || to === "false_positive";
       const [row] = await tx.query(
         `UPDATE incidents SET state = $2, updated_at = $3::timestamptz${stamp === null ? "" : `, ${stamp} = $3::timestamptz`}${closes ? ", closed_at = $3::timestamptz" : ""}
@@ -503,6 +509,12 @@ export class SqlIncidentStore implements IncidentStore {
       source,
       this.now().toISOString(),
     ]);
+  }
+
+  /** The incident an alert joined, once the alert is stored (responders link actions with it). */
+  async alertIncident(alertId: string): Promise<string | undefined> {
+    const [row] = await this.db.query<{ incident_id: string }>("SELECT incident_id FROM alerts WHERE id = $1", [alertId]);
+    return row?.incident_id;
   }
 
   /** The source of a rule version recorded by {@link recordRuleVersion}. */
