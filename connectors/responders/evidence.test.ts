@@ -74,3 +74,30 @@ test("rule sources come from the pack files, printed canonically", () => {
     'rule r {\n  severity low\n  when event.action == "x"\n  then block_ip(source.ip)\n}',
   );
 });
+
+test("an alert not stored yet (a buffered store sink): the attachment is retried in the background, the write does not fail", async () => {
+  let stored = false;
+  const attached: string[] = [];
+  const rec = new EvidenceRecorder(
+    {
+      attachEvents: (alertId) => {
+        if (!stored)
+          return Promise.reject(
+            new Error(`no alert ${alertId}: write the alert before attaching its events`),
+          );
+        attached.push(alertId);
+        return Promise.resolve();
+      },
+      recordRuleVersion: () => Promise.resolve(),
+    },
+    { retryMs: 60_000 },
+  );
+  rec.observe(ev("e1", 1000));
+  await rec.write([alert("a1", ["e1"])]);
+  expect([attached, rec.waiting]).toEqual([[], 1]);
+  await rec.retry();
+  expect(rec.waiting).toBe(1);
+  stored = true;
+  await rec.close();
+  expect([attached, rec.waiting]).toEqual([["a1"], 0]);
+});

@@ -143,10 +143,10 @@ export async function createResponse(cfg: ResponseConfig, deps: ResponseDeps): P
     ...(deps.now === undefined ? {} : { now: deps.now }),
     ...(deps.resolveIncident === undefined ? {} : { resolveIncident: deps.resolveIncident }),
   });
-  const evidence = new EvidenceRecorder(
-    deps.store,
-    deps.ruleSource === undefined ? {} : { ruleSource: deps.ruleSource },
-  );
+  const evidence = new EvidenceRecorder(deps.store, {
+    onError: (msg, fields) => log.error(fields, msg),
+    ...(deps.ruleSource === undefined ? {} : { ruleSource: deps.ruleSource }),
+  });
   const siem = cfg.siem.map(
     (target) => new SiemForwarder({ target, logger: log, retry: { attempts: cfg.retry.attempts } }),
   );
@@ -170,6 +170,7 @@ export async function createResponse(cfg: ResponseConfig, deps: ResponseDeps): P
       start: () => dispatcher.start(),
       async close() {
         await dispatcher.close();
+        await evidence.close();
         for (const s of siem) await s.close();
         if (ownRedis !== undefined) await ownRedis.quit().catch(() => ownRedis?.disconnect());
       },
