@@ -16,6 +16,7 @@ import { benchJetStream } from "./jetstream.js";
 import { benchNab } from "./nab.js";
 import { benchLanguage } from "./language.js";
 import { benchReplay } from "./replay.js";
+import { benchResponse } from "./response.js";
 import { benchStore } from "./store.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -25,7 +26,7 @@ const value = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds", "--store-alerts", "--anomaly-rows", "--seeds", "--adapter-runs-large", "--odds", "--nab", "--nab-threshold"];
+const valueFlags = ["--lines", "--events", "--lang-events", "--lang-rules", "--js-events", "--rate", "--seconds", "--store-alerts", "--anomaly-rows", "--seeds", "--adapter-runs-large", "--odds", "--nab", "--nab-threshold", "--actions"];
 const suites = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && valueFlags.includes(args[i - 1] ?? "")));
 const all = suites.length === 0;
 
@@ -48,3 +49,4 @@ if (suites.includes("nab")) {
   const dir = i === -1 ? (process.env.VIGIL_SHARED_DATA === undefined ? join(root, "../shared/data") : process.env.VIGIL_SHARED_DATA) + "/nab" : (args[i + 1] ?? "");
   benchNab({ dir, threshold: value("--nab-threshold", 0.999) });
 }
+if (all || suites.includes("response")) await benchResponse({ actions: value("--actions", 2_000) });

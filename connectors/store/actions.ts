@@ -43,7 +43,7 @@ export class SqlActionLedger implements ActionLedger {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
         `INSERT INTO response_actions (id, incident_id, alert_id, action, args, mode, status, attempts, created_at, reverse_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 0, $8, $9)
+         VALUES ($1, COALESCE($2, (SELECT incident_id FROM alerts WHERE id = $3)), $3, $4, $5::jsonb, $6, $7, 0, $8, $9)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [a.id, a.incident_id, a.alert_id, a.action, JSON.stringify(a.args), a.mode, a.status, a.created_at, a.reverse_at],
       );
@@ -64,7 +64,7 @@ export class SqlActionLedger implements ActionLedger {
     return this.db.transaction(async (tx) => {
       const at = this.now();
       const rows = await tx.query(
-        "UPDATE response_actions SET status = $2, reason = $3, attempts = $4, reverse_at = $5, done_at = $6 WHERE id = $1 RETURNING action, incident_id",
+        "UPDATE response_actions SET status = $2, reason = $3, attempts = $4, reverse_at = $5, done_at = $6, incident_id = COALESCE(incident_id, (SELECT a.incident_id FROM alerts a WHERE a.id = response_actions.alert_id)) WHERE id = $1 RETURNING action, incident_id",
         [id, outcome.status, outcome.reason, outcome.attempts, outcome.reverse_at, at.toISOString()],
       );
       if (rows.length === 0) throw new Error(`response action ${id} was never claimed`);
