@@ -109,12 +109,12 @@ if (!existsSync(openssh) || !existsSync(linux)) {
   const rules = ["--rules", join(root, "rules")];
   const expected = essentials(vigil(["replay", ...rules, "--year", "2024", openssh]));
 
-  const embedded = essentials(vigil(["run", ...rules, "--year", "2024", "--input", openssh], { NATS_URL: "" }));
+  const embedded = essentials(vigil(["run", ...rules, "--year", "2024", "--input", openssh], { NATS_URL: "", VIGIL_STORE: "false" }));
   check(`OpenSSH_2k.log: the embedded \`vigil run --input\` raises the alerts replay raises (${embedded.length} vs ${expected.length})`, expected.length > 0 && JSON.stringify(embedded) === JSON.stringify(expected));
 
   const natsUrl = process.env.NATS_URL || "nats://127.0.0.1:4222";
   const prefix = `acc_${process.pid}_${Date.now().toString(36)}`;
-  const env = { NATS_URL: natsUrl, VIGIL_NATS_PREFIX: prefix };
+  const env = { NATS_URL: natsUrl, VIGIL_NATS_PREFIX: prefix, VIGIL_STORE: "false", VIGIL_API_ENABLED: "false" };
   try {
     vigil(["publish", "--year", "2024", openssh], env);
     const viaNats = essentials(vigil(["run", ...rules, "--stop-when-idle", "2000"], env));

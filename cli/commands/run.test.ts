@@ -5,6 +5,7 @@ describe("run and replay on bad input", () => {
   test("an unreadable input file is reported and the command exits 1, both of them", async () => {
     const env = process.env.NATS_URL;
     delete process.env.NATS_URL;
+    process.env.VIGIL_STORE = "false"; // the store has tests of its own (test/integration/run-store.test.ts)
     try {
       for (const cmd of [
         ["replay", "/nonexistent/auth.log"],
@@ -17,12 +18,14 @@ describe("run and replay on bad input", () => {
       }
     } finally {
       if (env !== undefined) process.env.NATS_URL = env;
+      delete process.env.VIGIL_STORE;
     }
   });
 
   test("the embedded run raises the alerts replay prints for the shipped sample", async () => {
     const env = process.env.NATS_URL;
     delete process.env.NATS_URL;
+    process.env.VIGIL_STORE = "false"; // the store has tests of its own (test/integration/run-store.test.ts)
     try {
       const ran: string[] = [];
       const replayed: string[] = [];
@@ -38,6 +41,7 @@ describe("run and replay on bad input", () => {
       expect(ids(ran)).toEqual(ids(replayed));
     } finally {
       if (env !== undefined) process.env.NATS_URL = env;
+      delete process.env.VIGIL_STORE;
     }
   });
 });

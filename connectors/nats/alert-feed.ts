@@ -14,6 +14,8 @@ export interface AlertFeedOptions {
   readonly sinks: readonly AlertSink[];
   readonly batchSize: number;
   readonly signal: AbortSignal;
+  /** Once aborted, the follower returns as soon as it has caught up (a fetch comes back empty). */
+  readonly drain?: AbortSignal;
   readonly log: (msg: string, fields?: Record<string, unknown>) => void;
   /** First retry delay after a sink failed (doubles up to 5 s). */
   readonly retryMs?: number;
@@ -39,11 +41,23 @@ const NS = 1_000_000;
 export async function runAlertFeed(o: AlertFeedOptions): Promise<AlertFeedStats> {
   const t = o.topology;
   const jsm = await jetstreamManager(o.nc);
+  // Batches are written and acknowledged in order, so the ack floor is the truth about
+  // position: the consumer is recreated to deliver right after it, and what a crashed
+  // process had taken but not acknowledged comes again now rather than after ack_wait.
+  let floor = 0;
   try {
-    await jsm.consumers.info(t.alertsStream, o.consumer);
+    floor = (await jsm.consumers.info(t.alertsStream, o.consumer)).ack_floor.stream_seq;
+    await jsm.consumers.delete(t.alertsStream, o.consumer);
   } catch {
-    await jsm.consumers.add(t.alertsStream, { durable_name: o.consumer, ack_policy: AckPolicy.Explicit, ack_wait: 120_000 * NS, deliver_policy: DeliverPolicy.All, max_ack_pending: o.batchSize * 4 });
+    /* not there yet */
   }
+  await jsm.consumers.add(t.alertsStream, {
+    durable_name: o.consumer,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: 60_000 * NS,
+    max_ack_pending: o.batchSize * 4,
+    ...(floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : { deliver_policy: DeliverPolicy.All }),
+  });
   const consumer = await jetstream(o.nc).consumers.get(t.alertsStream, o.consumer);
   const stats: AlertFeedStats = { alerts: 0, updates: 0, retries: 0, malformed: 0 };
   const sleep = (ms: number) =>
@@ -67,7 +81,10 @@ export async function runAlertFeed(o: AlertFeedOptions): Promise<AlertFeedStats>
     } finally {
       o.signal.removeEventListener("abort", stop);
     }
-    if (msgs.length === 0) continue;
+    if (msgs.length === 0) {
+      if (o.drain?.aborted === true) break;
+      continue;
+    }
     const fresh: Alert[] = [];
     const updates: Alert[] = [];
     for (const m of msgs) {

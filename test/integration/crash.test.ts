@@ -13,7 +13,8 @@ import { connect } from "@nats-io/transport-node";
 import { expect, test } from "vitest";
 import { main } from "../../cli/main.js";
 import { topologyForPrefix } from "../../connectors/nats/topology.js";
-import { natsUrl, uniqueName } from "../support/services.js";
+import pg from "pg";
+import { natsUrl, uniqueName, withPgDatabase } from "../support/services.js";
 
 const root = join(import.meta.dirname, "../..");
 
@@ -50,7 +51,9 @@ async function interruptAndCompare(sig: NodeJS.Signals): Promise<void> {
   const file = join(dir, "auth.log");
   const prefix = uniqueName("vc");
   const t = topologyForPrefix(prefix);
-  const env = { ...process.env, NATS_URL: natsUrl(), VIGIL_NATS_PREFIX: prefix };
+  const db = await withPgDatabase();
+  // The incident store on PostgreSQL follows the alerts stream; no API (tests run side by side).
+  const env = { ...process.env, NATS_URL: natsUrl(), VIGIL_NATS_PREFIX: prefix, DATABASE_URL: db.url, VIGIL_API_ENABLED: "false" };
   const nc = await connect({ servers: natsUrl() });
   try {
     await generate(file, 40_000);
@@ -85,6 +88,18 @@ async function interruptAndCompare(sig: NodeJS.Signals): Promise<void> {
     expect(got.sort()).toEqual(expected);
     const checkpoint = await (await new Kvm(nc).open(t.checkpointBucket)).get(t.consumer);
     expect(checkpoint).not.toBeNull();
+    // The incident store holds every alert once, each in an incident.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const rows = await client.query<{ id: string; incident_id: string | null }>("SELECT id, incident_id FROM alerts ORDER BY id");
+      expect(rows.rows.map((r) => r.id)).toEqual(expected);
+      expect(rows.rows.every((r) => r.incident_id !== null)).toBe(true);
+      const incidents = await client.query<{ n: string }>("SELECT count(*)::text AS n FROM incidents");
+      expect(Number(incidents.rows[0]?.n)).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+    }
   } finally {
     delete process.env.NATS_URL;
     delete process.env.VIGIL_NATS_PREFIX;
@@ -92,6 +107,7 @@ async function interruptAndCompare(sig: NodeJS.Signals): Promise<void> {
     for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream]) await jsm.streams.delete(s).catch(() => undefined);
     await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
     await nc.close();
+    await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -49,6 +49,8 @@ function useTopology(): Topology {
   const prefix = uniqueName("vt");
   process.env.VIGIL_NATS_PREFIX = prefix;
   process.env.NATS_URL = natsUrl();
+  process.env.VIGIL_STORE = "false"; // alerts only: the store follows the alerts stream (run-store.test.ts)
+  process.env.VIGIL_API_ENABLED = "false";
   const t = topologyForPrefix(prefix);
   topologies.push(t);
   return t;
@@ -67,6 +69,8 @@ afterAll(async () => {
   await nc.close();
   delete process.env.VIGIL_NATS_PREFIX;
   delete process.env.NATS_URL;
+  delete process.env.VIGIL_STORE;
+  delete process.env.VIGIL_API_ENABLED;
 });
 
 async function alertIdsInStream(t: Topology): Promise<string[]> {
