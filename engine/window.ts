@@ -18,26 +18,26 @@ export interface WindowEntry {
 /** What a window aggregates: nothing beyond the entries (count), numbers, or distinct values. */
 export type WindowKind = "count" | "number" | "distinct";
 
-/** Below this many entries, arrays grow to their exact size (most keys hold a few entries). */
-const SMALL = 16;
 /** A distinct window counts its values in a map once it holds more entries than this. */
 const DISTINCT_SMALL = 8;
 
 /**
  * One key's window, flat: the entries live in parallel arrays (time and position interleaved
- * in one array of numbers, the events, the aggregated values) rather than one object per
- * entry; small arrays are exactly sized. The window also carries its key and the key's
- * values, and the time of its entry in the rule's expiry queue, so that the queue can point at
+ * in one array of numbers, stored unboxed; the events; the aggregated values) rather than one
+ * object per entry. The arrays have a capacity that doubles as entries arrive (no allocation
+ * per entry) and shrinks when a window empties out. The window also carries its key, the key's
+ * values and the time of its entry in the rule's expiry queue, so that the queue can point at
  * the window itself.
  */
 export class SlidingWindow {
   /** (ts, seq) of each entry, interleaved: entry i is at 2i, 2i + 1. */
-  private tq: number[] = [];
-  private ev: EngineEvent[] = [];
+  private tq: number[] = EMPTY_NUMBERS;
+  private ev: (EngineEvent | undefined)[] = [];
   /** Aggregated values (numbers or distinct keys), parallel to `ev`; unused by a count. */
   private vals: (string | number)[] | undefined;
-  /** First live entry (entries before it were evicted); -1 once the window is dropped. */
+  /** Live entries are [head, end); head is -1 once the window is dropped. */
   private head = 0;
+  private end = 0;
   private sum = 0;
   /** Occurrences of each value in the window, for a distinct window with many entries. */
   private counts: Map<string | number, number> | undefined;
@@ -64,74 +64,114 @@ export class SlidingWindow {
 
   drop(): void {
     this.head = -1;
-    this.tq = [];
+    this.end = -1;
+    this.tq = EMPTY_NUMBERS;
     this.ev = [];
     this.vals = undefined;
     this.counts = undefined;
   }
 
   get size(): number {
-    return this.ev.length - this.head;
+    return this.end - this.head;
   }
 
   get newestTs(): number {
-    const n = this.ev.length;
-    return n === 0 || n === this.head ? -Infinity : (this.tq[2 * n - 2] as number);
+    return this.end === this.head ? -Infinity : (this.tq[2 * this.end - 2] as number);
   }
 
   /** Adds an entry (keeping (ts, seq) order for late arrivals) and evicts what fell out of the window. */
   add(ev: EngineEvent, value: string | number | undefined, windowMs: number): void {
     const ts = ev.ts;
     const seq = ev.seq;
+    if (this.end === this.ev.length) this.makeRoom();
     const tq = this.tq;
-    const n = this.ev.length;
-    let i = n;
+    const evs = this.ev;
+    const vals = this.vals;
+    let i = this.end;
     while (i > this.head) {
       const t = tq[2 * i - 2] as number;
-      if (ts < t || (ts === t && seq < (tq[2 * i - 1] as number))) i--;
-      else break;
+      if (ts < t || (ts === t && seq < (tq[2 * i - 1] as number))) {
+        // A late entry: move the newer one up.
+        tq[2 * i] = t;
+        tq[2 * i + 1] = tq[2 * i - 1] as number;
+        evs[i] = evs[i - 1];
+        if (vals !== undefined) vals[i] = vals[i - 1] as string | number;
+        i--;
+      } else break;
     }
-    const vals = this.vals;
-    if (i === n) {
-      if (n < SMALL) {
-        // Exactly sized: `concat` allocates the result's length, `push` would reserve 16 more slots.
-        this.tq = tq.concat(ts, seq);
-        this.ev = this.ev.concat(ev);
-        if (vals !== undefined) this.vals = vals.concat(value as string | number);
-      } else {
-        tq.push(ts, seq);
-        this.ev.push(ev);
-        if (vals !== undefined) vals.push(value as string | number);
-      }
-    } else {
-      tq.splice(2 * i, 0, ts, seq);
-      this.ev.splice(i, 0, ev);
-      if (vals !== undefined) vals.splice(i, 0, value as string | number);
-    }
+    tq[2 * i] = ts;
+    tq[2 * i + 1] = seq;
+    evs[i] = ev;
+    this.end++;
     if (vals !== undefined) {
+      vals[i] = value as string | number;
       if (this.distinct) {
         if (this.counts !== undefined) this.counts.set(value as string | number, (this.counts.get(value as string | number) ?? 0) + 1);
-        else if (this.ev.length - this.head > DISTINCT_SMALL) this.countAll();
+        else if (this.end - this.head > DISTINCT_SMALL) this.countAll();
       } else this.sum += value as number;
     }
     this.evictBefore(this.newestTs - windowMs);
   }
 
+  /** The arrays are full: move the live entries to the front, or double the capacity. */
+  private makeRoom(): void {
+    const cap = this.ev.length;
+    const live = this.end - this.head;
+    if (this.head > 0 && live <= cap / 2) {
+      this.moveToFront();
+      return;
+    }
+    this.moveToFront();
+    if (cap === 0) {
+      this.tq = [NaN, NaN];
+      this.ev = [undefined];
+      if (this.vals !== undefined) this.vals = this.distinct ? [""] : [NaN];
+      return;
+    }
+    // `concat` allocates exactly the result's length (a `push` past the end would reserve
+    // 16 more slots); the copied upper half is overwritten as entries arrive.
+    this.tq = this.tq.concat(this.tq);
+    const ev = this.ev.concat(this.ev);
+    for (let i = cap; i < ev.length; i++) ev[i] = undefined;
+    this.ev = ev;
+    if (this.vals !== undefined) this.vals = this.vals.concat(this.vals);
+  }
+
+  private moveToFront(): void {
+    const h = this.head;
+    if (h === 0) return;
+    const tq = this.tq;
+    const ev = this.ev;
+    const vals = this.vals;
+    const live = this.end - h;
+    for (let i = 0; i < live; i++) {
+      tq[2 * i] = tq[2 * (i + h)] as number;
+      tq[2 * i + 1] = tq[2 * (i + h) + 1] as number;
+      ev[i] = ev[i + h];
+      if (vals !== undefined) vals[i] = vals[i + h] as string | number;
+    }
+    for (let i = live; i < this.end; i++) ev[i] = undefined;
+    this.head = 0;
+    this.end = live;
+  }
+
   private countAll(): void {
     const counts = new Map<string | number, number>();
     const vals = this.vals as (string | number)[];
-    for (let i = this.head; i < vals.length; i++) counts.set(vals[i] as string | number, (counts.get(vals[i] as string | number) ?? 0) + 1);
+    for (let i = this.head; i < this.end; i++) counts.set(vals[i] as string | number, (counts.get(vals[i] as string | number) ?? 0) + 1);
     this.counts = counts;
   }
 
   /** Drops entries with ts < cutoff. */
   evictBefore(cutoff: number): void {
     const tq = this.tq;
-    const n = this.ev.length;
     let h = this.head;
-    if (h >= n || (tq[2 * h] as number) >= cutoff) return;
+    const end = this.end;
+    if (h >= end || (tq[2 * h] as number) >= cutoff) return;
     const vals = this.vals;
-    while (h < n && (tq[2 * h] as number) < cutoff) {
+    const evs = this.ev;
+    while (h < end && (tq[2 * h] as number) < cutoff) {
+      evs[h] = undefined;
       if (vals !== undefined) {
         const old = vals[h] as string | number;
         if (!this.distinct) this.sum -= old as number;
@@ -144,27 +184,17 @@ export class SlidingWindow {
       h++;
     }
     this.head = h;
-    if (n <= 2 * SMALL) {
-      // Small: move the live entries to the front in place; shortening the arrays trims them.
-      const ev = this.ev;
-      const m = n - h;
-      for (let i = 0; i < m; i++) {
-        tq[2 * i] = tq[2 * (i + h)] as number;
-        tq[2 * i + 1] = tq[2 * (i + h) + 1] as number;
-        ev[i] = ev[i + h] as EngineEvent;
-        if (vals !== undefined) vals[i] = vals[i + h] as string | number;
-      }
-      tq.length = 2 * m;
-      ev.length = m;
-      if (vals !== undefined) vals.length = m;
-      this.head = 0;
-    } else if (h * 2 > n) {
-      this.tq = tq.slice(2 * h);
-      this.ev = this.ev.slice(h);
-      if (vals !== undefined) this.vals = vals.slice(h);
-      this.head = 0;
+    const live = end - h;
+    if (this.counts !== undefined && live <= DISTINCT_SMALL) this.counts = undefined;
+    const cap = evs.length;
+    if (cap > 4 && live * 4 <= cap) {
+      // Mostly empty: shrink (shortening an array trims it in place).
+      this.moveToFront();
+      const keep = Math.max(1, live * 2);
+      tq.length = 2 * keep;
+      evs.length = keep;
+      if (vals !== undefined) vals.length = keep;
     }
-    if (this.counts !== undefined && this.ev.length - this.head <= DISTINCT_SMALL) this.counts = undefined;
   }
 
   distinctCount(): number {
@@ -172,7 +202,7 @@ export class SlidingWindow {
     const vals = this.vals;
     if (vals === undefined) return 0;
     let c = 0;
-    outer: for (let i = this.head; i < vals.length; i++) {
+    outer: for (let i = this.head; i < this.end; i++) {
       const v = vals[i];
       // SameValueZero, as a Map counts them.
       for (let j = this.head; j < i; j++) if (vals[j] === v || (v !== v && vals[j] !== vals[j])) continue outer;
@@ -188,22 +218,25 @@ export class SlidingWindow {
   min(): number {
     let m = Infinity;
     const vals = this.vals as number[];
-    for (let i = this.head; i < vals.length; i++) m = Math.min(m, vals[i] as number);
+    for (let i = this.head; i < this.end; i++) m = Math.min(m, vals[i] as number);
     return m;
   }
 
   max(): number {
     let m = -Infinity;
     const vals = this.vals as number[];
-    for (let i = this.head; i < vals.length; i++) m = Math.max(m, vals[i] as number);
+    for (let i = this.head; i < this.end; i++) m = Math.max(m, vals[i] as number);
     return m;
   }
 
   /** The entries, oldest first (built on demand: when the rule fires, for snapshots). */
   entries(): WindowEntry[] {
     const out: WindowEntry[] = [];
-    for (let i = Math.max(0, this.head); i < this.ev.length; i++)
+    for (let i = Math.max(0, this.head); i < this.end; i++)
       out.push({ ts: this.tq[2 * i] as number, seq: this.tq[2 * i + 1] as number, event: this.ev[i] as EngineEvent, value: this.vals?.[i] });
     return out;
   }
 }
+
+/** Shared by empty windows (never written: a window allocates its own arrays on its first entry). */
+const EMPTY_NUMBERS: number[] = [];
