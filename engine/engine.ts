@@ -188,7 +188,7 @@ export class Engine {
         rt.correlator !== undefined
           ? rt.correlator.snapshot(enc)
           : {
-              windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.ref(e.event), e.value ?? null]), w.queuedAt]),
+              windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.refEvidence(e.event), e.value ?? null]), w.queuedAt]),
               expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[w.key, t]])),
             };
       rules[rt.rule.name] = {

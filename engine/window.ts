@@ -30,10 +30,14 @@ const DISTINCT_SMALL = 8;
  * the window itself.
  */
 export class SlidingWindow {
-  /** (ts, seq) of each entry, interleaved: entry i is at 2i, 2i + 1. */
+  /** (ts, seq, position) of each entry, interleaved: entry i is at 3i, 3i + 1, 3i + 2 (NaN: no position). */
   private tq: number[] = EMPTY_NUMBERS;
-  private ev: (EngineEvent | undefined)[] = [];
-  /** Aggregated values (numbers or distinct keys), parallel to `ev`; unused by a count. */
+  /**
+   * (id, source) of each entry, interleaved: entry i is at 2i, 2i + 1. What evidence shows of
+   * an event: the window does not hold on to the event itself (its fields).
+   */
+  private ev: (string | undefined)[] = [];
+  /** Aggregated values (numbers or distinct keys), parallel to the entries; unused by a count. */
   private vals: (string | number)[] | undefined;
   /** Live entries are [head, end); head is -1 once the window is dropped. */
   private head = 0;
@@ -76,32 +80,31 @@ export class SlidingWindow {
   }
 
   get newestTs(): number {
-    return this.end === this.head ? -Infinity : (this.tq[2 * this.end - 2] as number);
+    return this.end === this.head ? -Infinity : (this.tq[3 * this.end - 3] as number);
   }
 
   /** Adds an entry (keeping (ts, seq) order for late arrivals) and evicts what fell out of the window. */
   add(ev: EngineEvent, value: string | number | undefined, windowMs: number): void {
     const ts = ev.ts;
     const seq = ev.seq;
-    if (this.end === this.ev.length) this.makeRoom();
+    if (2 * this.end === this.ev.length) this.makeRoom();
     const tq = this.tq;
     const evs = this.ev;
     const vals = this.vals;
     let i = this.end;
     while (i > this.head) {
-      const t = tq[2 * i - 2] as number;
-      if (ts < t || (ts === t && seq < (tq[2 * i - 1] as number))) {
+      const t = tq[3 * i - 3] as number;
+      if (ts < t || (ts === t && seq < (tq[3 * i - 2] as number))) {
         // A late entry: move the newer one up.
-        tq[2 * i] = t;
-        tq[2 * i + 1] = tq[2 * i - 1] as number;
-        evs[i] = evs[i - 1];
-        if (vals !== undefined) vals[i] = vals[i - 1] as string | number;
+        move(tq, evs, vals, i - 1, i);
         i--;
       } else break;
     }
-    tq[2 * i] = ts;
-    tq[2 * i + 1] = seq;
-    evs[i] = ev;
+    tq[3 * i] = ts;
+    tq[3 * i + 1] = seq;
+    tq[3 * i + 2] = ev.position ?? NaN;
+    evs[2 * i] = ev.id;
+    evs[2 * i + 1] = ev.source;
     this.end++;
     if (vals !== undefined) {
       vals[i] = value as string | number;
@@ -115,7 +118,7 @@ export class SlidingWindow {
 
   /** The arrays are full: move the live entries to the front, or double the capacity. */
   private makeRoom(): void {
-    const cap = this.ev.length;
+    const cap = this.ev.length / 2;
     const live = this.end - this.head;
     if (this.head > 0 && live <= cap / 2) {
       this.moveToFront();
@@ -123,8 +126,8 @@ export class SlidingWindow {
     }
     this.moveToFront();
     if (cap === 0) {
-      this.tq = [NaN, NaN];
-      this.ev = [undefined];
+      this.tq = [NaN, NaN, NaN];
+      this.ev = [undefined, undefined];
       if (this.vals !== undefined) this.vals = this.distinct ? [""] : [NaN];
       return;
     }
@@ -132,7 +135,7 @@ export class SlidingWindow {
     // 16 more slots); the copied upper half is overwritten as entries arrive.
     this.tq = this.tq.concat(this.tq);
     const ev = this.ev.concat(this.ev);
-    for (let i = cap; i < ev.length; i++) ev[i] = undefined;
+    for (let i = 2 * cap; i < ev.length; i++) ev[i] = undefined;
     this.ev = ev;
     if (this.vals !== undefined) this.vals = this.vals.concat(this.vals);
   }
@@ -144,13 +147,8 @@ export class SlidingWindow {
     const ev = this.ev;
     const vals = this.vals;
     const live = this.end - h;
-    for (let i = 0; i < live; i++) {
-      tq[2 * i] = tq[2 * (i + h)] as number;
-      tq[2 * i + 1] = tq[2 * (i + h) + 1] as number;
-      ev[i] = ev[i + h];
-      if (vals !== undefined) vals[i] = vals[i + h] as string | number;
-    }
-    for (let i = live; i < this.end; i++) ev[i] = undefined;
+    for (let i = 0; i < live; i++) move(tq, ev, vals, i + h, i);
+    for (let i = 2 * live; i < 2 * this.end; i++) ev[i] = undefined;
     this.head = 0;
     this.end = live;
   }
@@ -167,11 +165,12 @@ export class SlidingWindow {
     const tq = this.tq;
     let h = this.head;
     const end = this.end;
-    if (h >= end || (tq[2 * h] as number) >= cutoff) return;
+    if (h >= end || (tq[3 * h] as number) >= cutoff) return;
     const vals = this.vals;
     const evs = this.ev;
-    while (h < end && (tq[2 * h] as number) < cutoff) {
-      evs[h] = undefined;
+    while (h < end && (tq[3 * h] as number) < cutoff) {
+      evs[2 * h] = undefined;
+      evs[2 * h + 1] = undefined;
       if (vals !== undefined) {
         const old = vals[h] as string | number;
         if (!this.distinct) this.sum -= old as number;
@@ -186,13 +185,13 @@ export class SlidingWindow {
     this.head = h;
     const live = end - h;
     if (this.counts !== undefined && live <= DISTINCT_SMALL) this.counts = undefined;
-    const cap = evs.length;
+    const cap = evs.length / 2;
     if (cap > 4 && live * 4 <= cap) {
       // Mostly empty: shrink (shortening an array trims it in place).
       this.moveToFront();
       const keep = Math.max(1, live * 2);
-      tq.length = 2 * keep;
-      evs.length = keep;
+      tq.length = 3 * keep;
+      evs.length = 2 * keep;
       if (vals !== undefined) vals.length = keep;
     }
   }
@@ -229,14 +228,38 @@ export class SlidingWindow {
     return m;
   }
 
-  /** The entries, oldest first (built on demand: when the rule fires, for snapshots). */
+  /**
+   * The entries, oldest first (built on demand: when the rule fires, for snapshots). Their
+   * events carry what evidence shows (id, time, position, source), not the fields.
+   */
   entries(): WindowEntry[] {
     const out: WindowEntry[] = [];
-    for (let i = Math.max(0, this.head); i < this.end; i++)
-      out.push({ ts: this.tq[2 * i] as number, seq: this.tq[2 * i + 1] as number, event: this.ev[i] as EngineEvent, value: this.vals?.[i] });
+    const tq = this.tq;
+    for (let i = Math.max(0, this.head); i < this.end; i++) {
+      const ts = tq[3 * i] as number;
+      const seq = tq[3 * i + 1] as number;
+      const position = tq[3 * i + 2] as number;
+      const event: EngineEvent = { id: this.ev[2 * i] as string, ts, seq, fields: NO_FIELDS };
+      const source = this.ev[2 * i + 1];
+      if (source !== undefined) (event as { source?: string }).source = source;
+      if (!Number.isNaN(position)) (event as { position?: number }).position = position;
+      out.push({ ts, seq, event, value: this.vals?.[i] });
+    }
     return out;
   }
 }
+
+/** Moves entry `from` to slot `to`. */
+function move(tq: number[], ev: (string | undefined)[], vals: (string | number)[] | undefined, from: number, to: number): void {
+  tq[3 * to] = tq[3 * from] as number;
+  tq[3 * to + 1] = tq[3 * from + 1] as number;
+  tq[3 * to + 2] = tq[3 * from + 2] as number;
+  ev[2 * to] = ev[2 * from];
+  ev[2 * to + 1] = ev[2 * from + 1];
+  if (vals !== undefined) vals[to] = vals[from] as string | number;
+}
+
+const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Shared by empty windows (never written: a window allocates its own arrays on its first entry). */
 const EMPTY_NUMBERS: number[] = [];
