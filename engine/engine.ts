@@ -183,10 +183,14 @@ export class Engine {
   snapshot(): EngineSnapshot {
     const enc = new EventEncoder();
     const rules: Record<string, { fingerprint: string; state: unknown }> = {};
+    // Correlators first: the full events they hold are stored before window entries, which
+    // then share them (EventEncoder.refEvidence) instead of adding evidence-only copies.
+    const correlated = new Map<RuleRuntime, unknown>();
+    for (const rt of this.all) if (rt.correlator !== undefined) correlated.set(rt, rt.correlator.snapshot(enc));
     for (const rt of this.all) {
       const state =
         rt.correlator !== undefined
-          ? rt.correlator.snapshot(enc)
+          ? correlated.get(rt)
           : {
               windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.refEvidence(e.event), e.value ?? null]), w.queuedAt]),
               expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[w.key, t]])),
