@@ -1337,8 +1337,9 @@ export async function benchEngine(opts: EngineBenchOptions): Promise<void> {
   );
   console.log(`
 streamed: events decoded from JSON one batch at a time and dropped after use, so the events that the state
-holds on to ("events held": distinct events referenced by windows, partial matches, timers) are
-counted, as in production. resident: the pre-generated events, in memory anyway: only the engine's
+holds on to are counted, as in production ("events held": distinct events in a snapshot of the state;
+window entries keep only an event's id, time, position and source, partial matches and absence timers
+keep the event). resident: the pre-generated events, in memory anyway: only the engine's
 own structures are counted. Suppressions (alerts kept for counting later hits) are in the bytes but
 not in the keys. events/s: the resident pass (all 50 (timed runs): the best timed run).`);
 

@@ -9,8 +9,9 @@ import { FirstSeenCorrelator } from "./correlate/first-seen.js";
 import { SequenceCorrelator } from "./correlate/sequence.js";
 import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar } from "./correlate/types.js";
 import { EventDecoder, EventEncoder, type StoredEvent } from "./snapshot-codec.js";
-import { RingQueue } from "./state/ring-queue.js";
-import { SlidingWindow, type WindowEntry } from "./window.js";
+import { KeyIndex } from "./state/key-index.js";
+import { TimedQueue } from "./state/timed-queue.js";
+import { SlidingWindow, type WindowEntry, type WindowKind } from "./window.js";
 
 export interface EngineOptions {
   /** Wall clock (ms), for `detected_at` and the future-skew check. Injectable for tests. */
@@ -53,30 +54,24 @@ export interface EngineStats {
   readonly rules: Map<string, RuleStats>;
 }
 
-interface KeyState {
-  readonly values: readonly unknown[];
-  readonly window: SlidingWindow;
-  /** Event time of this key's latest entry in the expiry queue. */
-  queuedAt: number;
-}
-
-interface Queued {
-  readonly key: string;
-  readonly t: number;
-}
-
 interface RuleRuntime {
   readonly rule: CompiledRule;
   readonly stats: RuleStats;
-  /** Per-key windows. */
-  readonly windows: Map<string, KeyState>;
-  /** Keys by the time of their newest entry, oldest first: expiry without scanning all keys. */
-  readonly expiry: RingQueue<Queued>;
+  /** Per-key windows, in a map of keys shared with the rules keyed alike (this rule's slot there). */
+  readonly windows: KeyIndex<SlidingWindow>;
+  readonly slot: number;
+  /** Live windows of this rule. */
+  live: number;
+  /** Windows by the time of their newest entry, oldest first: expiry without scanning all keys. */
+  readonly expiry: TimedQueue<SlidingWindow>;
+  /** What the windows aggregate; whether the key is one value (not an array of values). */
+  readonly windowKind: WindowKind;
+  readonly singleKey: boolean;
   /** How far a key's newest time may move before it is queued again. */
   readonly granularity: number;
   /** Suppression per key: until when (event time), and the alert that counts the hits. */
   readonly suppression: Map<string, { until: number; alert: Alert }>;
-  readonly suppressionExpiry: RingQueue<Queued>;
+  readonly suppressionExpiry: TimedQueue<string>;
   /** The state machine of sequence, absent and first-seen rules (thresholds live here). */
   readonly correlator: Correlator | undefined;
 }
@@ -126,6 +121,8 @@ export class Engine {
     this.unsupported = [];
     this.models = pack.models;
     this.stats.rules.clear();
+    /** Threshold rules keyed by the same fields share one map of keys. */
+    const keyIndexes = new Map<string, KeyIndex<SlidingWindow>>();
     for (const rule of pack.rules) {
       if (!rule.enabled) continue;
       if (rule.correlation?.kind === "anomaly" && !pack.models.has(rule.correlation.model)) {
@@ -134,15 +131,23 @@ export class Engine {
       }
       const stats: RuleStats = { matched: 0, alerts: 0, suppressed: 0, evictedKeys: 0 };
       this.stats.rules.set(rule.name, stats);
-      const windowMs = rule.correlation?.kind === "threshold" ? rule.correlation.windowMs : 0;
+      const threshold = rule.correlation?.kind === "threshold" ? rule.correlation : undefined;
+      const windowMs = threshold?.windowMs ?? 0;
+      const byPaths = threshold === undefined ? "" : threshold.by.map((k) => k.path).join("\u0000");
+      let windows = keyIndexes.get(byPaths);
+      if (windows === undefined) keyIndexes.set(byPaths, (windows = new KeyIndex()));
       const rt: RuleRuntime = {
         rule,
         stats,
-        windows: new Map(),
-        expiry: new RingQueue(),
+        windows,
+        slot: windows.addSlot(),
+        live: 0,
+        expiry: new TimedQueue(),
+        windowKind: threshold === undefined || threshold.agg === "count" ? "count" : threshold.agg === "distinct" ? "distinct" : "number",
+        singleKey: threshold?.by.length === 1,
         granularity: Math.max(1, Math.floor(windowMs / 4)),
         suppression: new Map(),
-        suppressionExpiry: new RingQueue(),
+        suppressionExpiry: new TimedQueue(),
         correlator: undefined,
       };
       (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt);
@@ -169,7 +174,7 @@ export class Engine {
   /** Live per-key windows and suppressions, by rule (state is bounded: tests and metrics read this). */
   liveKeys(): Map<string, { windows: number; suppressions: number }> {
     const out = new Map<string, { windows: number; suppressions: number }>();
-    for (const rt of this.runtimes()) out.set(rt.rule.name, { windows: rt.windows.size + (rt.correlator?.liveKeys() ?? 0), suppressions: rt.suppression.size });
+    for (const rt of this.runtimes()) out.set(rt.rule.name, { windows: rt.live + (rt.correlator?.liveKeys() ?? 0), suppressions: rt.suppression.size });
     return out;
   }
 
@@ -185,17 +190,21 @@ export class Engine {
   snapshot(): EngineSnapshot {
     const enc = new EventEncoder();
     const rules: Record<string, { fingerprint: string; state: unknown }> = {};
+    // Correlators first: the full events they hold are stored before window entries, which
+    // then share them (EventEncoder.refEvidence) instead of adding evidence-only copies.
+    const correlated = new Map<RuleRuntime, unknown>();
+    for (const rt of this.all) if (rt.correlator !== undefined) correlated.set(rt, rt.correlator.snapshot(enc));
     for (const rt of this.all) {
       const state =
         rt.correlator !== undefined
-          ? rt.correlator.snapshot(enc)
+          ? correlated.get(rt)
           : {
-              windows: [...rt.windows].map(([k, w]) => [k, w.values, w.window.entries().map((e) => [enc.ref(e.event), e.value ?? null]), w.queuedAt]),
-              expiry: rt.expiry.toArray().map((q) => [q.key, q.t]),
+              windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.refEvidence(e.event), e.value ?? null]), w.queuedAt]),
+              expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[w.key, t]])),
             };
       rules[rt.rule.name] = {
         fingerprint: rt.rule.fingerprint,
-        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, v.alert]), suppressionExpiry: rt.suppressionExpiry.toArray().map((q) => [q.key, q.t]) },
+        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, v.alert]), suppressionExpiry: rt.suppressionExpiry.toArray() },
       };
     }
     const stats: Record<string, RuleStats> = {};
@@ -236,17 +245,19 @@ export class Engine {
       else if (rt.rule.correlation?.kind === "threshold") {
         const corr = rt.rule.correlation;
         for (const [key, values, entries, queuedAt] of state.windows ?? []) {
-          const window = new SlidingWindow(corr.agg === "distinct");
-          for (const [i, value] of entries) {
-            const ev = dec.get(i);
-            window.add({ ts: ev.ts, seq: ev.seq, event: ev, value: value ?? undefined }, corr.windowMs);
-          }
-          rt.windows.set(key, { values, window, queuedAt });
+          const slots = rt.windows.get(undefined, key) ?? rt.windows.create(undefined, key);
+          const window = new SlidingWindow(rt.windowKind, key, slots, rt.singleKey ? values[0] : values, queuedAt);
+          for (const [i, value] of entries) window.add(dec.get(i), value ?? undefined, corr.windowMs);
+          slots[rt.slot] = window;
+          rt.live++;
         }
-        for (const [key, t] of state.expiry ?? []) rt.expiry.push({ key, t });
+        for (const [key, t] of state.expiry ?? []) {
+          const w = rt.windows.get(undefined, key)?.[rt.slot];
+          if (w !== undefined) rt.expiry.push(t, w);
+        }
       }
       for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: { ...alert } });
-      for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push({ key, t });
+      for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push(t, key);
     }
   }
 
@@ -364,7 +375,7 @@ export class Engine {
         return;
       }
     }
-    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), values, value, wall);
+    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), rt.singleKey ? values[0] : values, value, wall);
     this.expire(rt, corr.windowMs);
   }
 
@@ -377,33 +388,40 @@ export class Engine {
     value: string | number | undefined,
     wall: number,
   ): void {
-    let state = rt.windows.get(key);
-    if (state === undefined) {
-      if (rt.windows.size >= this.settings.maxKeysPerRule) this.evictOldest(rt);
-      state = { values: Array.isArray(keyValues) ? keyValues : [keyValues], window: new SlidingWindow(corr.agg === "distinct"), queuedAt: ev.ts };
-      rt.windows.set(key, state);
-      rt.expiry.push({ key, t: ev.ts });
+    let slots = rt.windows.get(ev, key);
+    let w = slots?.[rt.slot];
+    if (w === undefined) {
+      if (rt.live >= this.settings.maxKeysPerRule) {
+        this.evictOldest(rt);
+        slots = rt.windows.get(ev, key);
+      }
+      slots ??= rt.windows.create(ev, key);
+      w = new SlidingWindow(rt.windowKind, key, slots, keyValues, ev.ts);
+      slots[rt.slot] = w;
+      rt.live++;
+      rt.expiry.push(ev.ts, w);
     }
-    state.window.add(toEntry(ev, value), corr.windowMs);
-    const newest = state.window.newestTs;
-    if (newest - state.queuedAt >= rt.granularity) {
-      state.queuedAt = newest;
-      rt.expiry.push({ key, t: newest });
+    w.add(ev, value, corr.windowMs);
+    const newest = w.newestTs;
+    if (newest - w.queuedAt >= rt.granularity) {
+      w.queuedAt = newest;
+      rt.expiry.push(newest, w);
     }
-    const agg = aggregate(corr, state.window);
+    const agg = aggregate(corr, w);
     if (crosses(corr, agg)) {
-      const entries = state.window.entries();
-      rt.windows.delete(key);
-      this.fire(rt, { at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: corr.by, entries, value: corr.agg === "count" ? undefined : agg }, wall);
+      const entries = w.entries();
+      dropWindow(rt, w);
+      this.fire(rt, { at: ev.ts, trigger: ev, keyValues: keyValuesOf(rt, w), keyPaths: corr.by, entries, value: corr.agg === "count" ? undefined : agg }, wall);
     }
   }
 
   /** Drops the key whose newest entry is oldest (the per-rule key cap). */
   private evictOldest(rt: RuleRuntime): void {
-    for (let q = rt.expiry.shift(); q !== undefined; q = rt.expiry.shift()) {
-      const state = rt.windows.get(q.key);
-      if (state !== undefined && state.queuedAt === q.t) {
-        rt.windows.delete(q.key);
+    for (let w = rt.expiry.peekItem(); w !== undefined; w = rt.expiry.peekItem()) {
+      const t = rt.expiry.peekTime();
+      rt.expiry.shift();
+      if (!w.dropped && w.queuedAt === t) {
+        dropWindow(rt, w);
         rt.stats.evictedKeys++;
         return;
       }
@@ -416,20 +434,22 @@ export class Engine {
    */
   private expire(rt: RuleRuntime, windowMs: number): void {
     const cutoff = this.watermark - windowMs;
-    for (let q = rt.expiry.peek(); q !== undefined && q.t < cutoff; q = rt.expiry.peek()) {
-      rt.expiry.shift();
-      const state = rt.windows.get(q.key);
-      if (state === undefined || state.queuedAt > q.t) continue; // gone, or queued again later
-      if (state.window.newestTs < cutoff) rt.windows.delete(q.key);
+    const expiry = rt.expiry;
+    for (let t = expiry.peekTime(); t < cutoff; t = expiry.peekTime()) {
+      const w = expiry.peekItem() as SlidingWindow;
+      expiry.shift();
+      if (w.dropped || w.queuedAt > t) continue; // gone, or queued again later
+      if (w.newestTs < cutoff) dropWindow(rt, w);
       else {
-        state.queuedAt = state.window.newestTs;
-        rt.expiry.push({ key: q.key, t: state.queuedAt });
+        w.queuedAt = w.newestTs;
+        expiry.push(w.queuedAt, w);
       }
     }
     const wm = this.watermark;
-    for (let q = rt.suppressionExpiry.peek(); q !== undefined && q.t < wm; q = rt.suppressionExpiry.peek()) {
+    for (let t = rt.suppressionExpiry.peekTime(); t < wm; t = rt.suppressionExpiry.peekTime()) {
+      const key = rt.suppressionExpiry.peekItem() as string;
       rt.suppressionExpiry.shift();
-      if (rt.suppression.get(q.key)?.until === q.t) rt.suppression.delete(q.key);
+      if (rt.suppression.get(key)?.until === t) rt.suppression.delete(key);
     }
   }
 
@@ -485,7 +505,7 @@ export class Engine {
     };
     if (sup !== undefined && !missingKey) {
       rt.suppression.set(supKey, { until: f.at + sup.ms, alert });
-      rt.suppressionExpiry.push({ key: supKey, t: f.at + sup.ms });
+      rt.suppressionExpiry.push(f.at + sup.ms, supKey);
     }
     rt.stats.alerts++;
     this.opts.onAlert(alert);
@@ -494,6 +514,19 @@ export class Engine {
 
 function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEntry {
   return { ts: ev.ts, seq: ev.seq, event: ev, value };
+}
+
+/** Removes a window from its rule (and its key from the shared map once no rule holds it). */
+function dropWindow(rt: RuleRuntime, w: SlidingWindow): void {
+  w.slots[rt.slot] = undefined;
+  rt.live--;
+  rt.windows.release(w.key, w.slots);
+  w.drop();
+}
+
+/** A window's key values as an array (a single by-field's value is stored bare). */
+function keyValuesOf(rt: RuleRuntime, w: SlidingWindow): readonly unknown[] {
+  return rt.singleKey ? [w.keyValues] : (w.keyValues as readonly unknown[]);
 }
 
 /** The value a threshold aggregates: a distinct key, a number, or null when the event cannot take part. */

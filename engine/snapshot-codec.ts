@@ -16,6 +16,7 @@ export class EventEncoder {
   readonly events: StoredEvent[] = [];
   private readonly byEvent = new Map<EngineEvent, number>();
   private readonly byFields = new Map<EventFields, number>();
+  private readonly byIdentity = new Map<string, number>();
 
   ref(ev: EngineEvent): number {
     let i = this.byEvent.get(ev);
@@ -24,6 +25,22 @@ export class EventEncoder {
       this.events.push({ id: ev.id, ts: ev.ts, seq: ev.seq, fields: ev.fields, source: ev.source, position: ev.position });
       this.byEvent.set(ev, i);
       this.byFields.set(ev.fields, i);
+      this.byIdentity.set(`${ev.id}\u0000${ev.ts}\u0000${ev.seq}`, i);
+    }
+    return i;
+  }
+
+  /**
+   * Index of an event that stands for its evidence only (id, time, position, source; window
+   * entries keep no fields): one stored event per (id, ts, seq), shared with a full event of
+   * the same identity when one was stored.
+   */
+  refEvidence(ev: EngineEvent): number {
+    const k = `${ev.id}\u0000${ev.ts}\u0000${ev.seq}`;
+    let i = this.byIdentity.get(k);
+    if (i === undefined) {
+      i = this.ref(ev);
+      this.byIdentity.set(k, i);
     }
     return i;
   }

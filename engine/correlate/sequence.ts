@@ -5,10 +5,13 @@ import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
 import { evictEarliest } from "./types.js";
 
-/** A partial match: the events bound so far, in order. */
+/** A partial match: the events bound so far, as a chain (the newest last), shared by the stages that extend it. */
 interface Partial {
   readonly start: number;
-  readonly events: readonly EngineEvent[];
+  /** The newest event of the match. */
+  readonly ev: EngineEvent;
+  /** The partial this one extends (one event fewer). */
+  readonly prev: Partial | undefined;
   /** Per step, the latest event bound to it (what `step.field` reads). */
   readonly bound: readonly (EventFields | undefined)[];
 }
@@ -17,6 +20,15 @@ interface KeyState {
   readonly values: readonly unknown[];
   /** stages[s]: the partial with s events matched (latest start wins); stage 0 unused. */
   readonly stages: (Partial | undefined)[];
+  /** Time of this key's one timer in the expiry heap. */
+  timer: number;
+}
+
+/** The events of a partial match, oldest first. */
+function eventsOf(p: Partial): EngineEvent[] {
+  const out: EngineEvent[] = [];
+  for (let q: Partial | undefined = p; q !== undefined; q = q.prev) out.push(q.ev);
+  return out.reverse();
 }
 
 /**
@@ -26,6 +38,9 @@ interface KeyState {
  * against the stages from last to first, so it advances each partial at most one step; the
  * event that completes a match fires the rule and clears the key. `until` clears the key.
  * Order is arrival order, and an event dated before a partial's last event never extends it.
+ * When every step joins on the sequence's own keys (the common case), each key's state is
+ * looked up once per event. Each key has one timer, re-armed when it comes due while a
+ * partial can still complete.
  */
 export class SequenceCorrelator implements Correlator {
   private readonly keys = new Map<string, KeyState>();
@@ -33,6 +48,8 @@ export class SequenceCorrelator implements Correlator {
   /** stepAt[s]: the step the (s+1)-th event of a match belongs to. */
   private readonly stepAt: number[] = [];
   private readonly total: number;
+  /** Every step joins on the sequence's keys. */
+  private readonly uniform: boolean;
 
   constructor(
     private readonly corr: CompiledSequence,
@@ -44,6 +61,7 @@ export class SequenceCorrelator implements Correlator {
       for (let r = 0; r < s.repeat; r++) this.stepAt.push(i);
     });
     this.total = this.stepAt.length;
+    this.uniform = corr.steps.every((s) => s.by.length === corr.by.length && s.by.every((k, i) => k.path === corr.by[i]?.path));
   }
 
   onEvent(ev: EngineEvent): void {
@@ -53,55 +71,102 @@ export class SequenceCorrelator implements Correlator {
   }
 
   onMatch(ev: EngineEvent): void {
+    if (this.uniform) this.matchUniform(ev);
+    else this.matchPerStep(ev);
+  }
+
+  /**
+   * Tries to extend partial `p` (at stage `s`) of `state` with `ev`; returns true when the
+   * match completed (the rule fired and the key was cleared).
+   */
+  private extend(key: string, state: KeyState, s: number, ev: EngineEvent): boolean {
+    const p = state.stages[s];
+    if (p === undefined) return false;
+    if (ev.ts - p.start > this.corr.windowMs || ev.ts < p.ev.ts) return false;
+    const stepIndex = this.stepAt[s] as number;
+    const step = this.corr.steps[stepIndex];
+    if (step === undefined) return false;
     const slot = this.corr.slot;
+    slot.events = p.bound;
+    if (!step.match(ev.fields)) return false;
+    const bound = p.bound.slice();
+    bound[stepIndex] = ev.fields;
+    const next: Partial = { start: p.start, ev, prev: p, bound };
+    if (s + 1 === this.total) {
+      this.keys.delete(key);
+      slot.events = bound;
+      this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: eventsOf(next).map((e) => entryOf(e)) });
+      return true;
+    }
+    const cur = state.stages[s + 1];
+    if (cur === undefined || cur.start <= next.start) state.stages[s + 1] = next;
+    return false;
+  }
+
+  /** Starts a partial at stage 1 for `key` (the event matched the first step). */
+  private begin(key: string, values: readonly unknown[], ev: EngineEvent): void {
+    let state = this.keys.get(key);
+    if (state === undefined) {
+      if (this.keys.size >= this.maxKeys) this.evictOne();
+      state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
+      this.keys.set(key, state);
+      this.expiry.push(state.timer, key);
+    }
+    const bound: (EventFields | undefined)[] = new Array<EventFields | undefined>(this.corr.steps.length);
+    bound[0] = ev.fields;
+    state.stages[1] = { start: ev.ts, ev, prev: undefined, bound };
+  }
+
+  /** Every step joins on the sequence's keys: one lookup per key and event. */
+  private matchUniform(ev: EngineEvent): void {
+    const combos = keyCombinations(this.corr.by, ev);
+    if (combos.length === 0) return;
+    // Distinct key strings (two combinations may print alike), each with its values.
+    const keys: string[] = [];
+    const valuesOf: (readonly unknown[])[] = [];
+    for (const values of combos) {
+      const key = keyString(values);
+      if (keys.includes(key)) continue;
+      keys.push(key);
+      valuesOf.push(values);
+    }
+    let completed: boolean[] | undefined;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as string;
+      const state = this.keys.get(key);
+      if (state === undefined) continue;
+      for (let s = this.total - 1; s >= 1; s--) {
+        if (this.extend(key, state, s, ev)) {
+          (completed ??= [])[k] = true;
+          break;
+        }
+      }
+    }
+    const first = this.corr.steps[0];
+    if (first === undefined) return;
+    this.corr.slot.events = [];
+    if (!first.match(ev.fields)) return;
+    for (let k = 0; k < keys.length; k++) if (completed?.[k] !== true) this.begin(keys[k] as string, valuesOf[k] as readonly unknown[], ev);
+  }
+
+  /** Steps join on their own keys: the keys of this event per step. */
+  private matchPerStep(ev: EngineEvent): void {
     const steps = this.corr.steps;
-    // Keys of this event per step (steps may join on different fields).
     const keysByStep = steps.map((s) => keyCombinations(s.by, ev).map((v) => [keyString(v), v] as const));
     const completed = new Set<string>();
     for (let s = this.total - 1; s >= 1; s--) {
       const stepIndex = this.stepAt[s] as number;
-      const step = steps[stepIndex];
-      if (step === undefined) continue;
       for (const [key] of keysByStep[stepIndex] ?? []) {
         if (completed.has(key)) continue;
         const state = this.keys.get(key);
-        const p = state?.stages[s];
-        if (state === undefined || p === undefined) continue;
-        const last = p.events[p.events.length - 1] as EngineEvent;
-        if (ev.ts - p.start > this.corr.windowMs || ev.ts < last.ts) continue;
-        slot.events = p.bound;
-        if (!step.match(ev.fields)) continue;
-        const bound = p.bound.slice();
-        bound[stepIndex] = ev.fields;
-        const next: Partial = { start: p.start, events: [...p.events, ev], bound };
-        if (s + 1 === this.total) {
-          completed.add(key);
-          this.keys.delete(key);
-          slot.events = bound;
-          this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: next.events.map((e) => entryOf(e)) });
-          continue;
-        }
-        const cur = state.stages[s + 1];
-        if (cur === undefined || cur.start <= next.start) state.stages[s + 1] = next;
+        if (state !== undefined && this.extend(key, state, s, ev)) completed.add(key);
       }
     }
     const first = steps[0];
     if (first === undefined) return;
-    slot.events = [];
+    this.corr.slot.events = [];
     if (!first.match(ev.fields)) return;
-    for (const [key, values] of keysByStep[0] ?? []) {
-      if (completed.has(key)) continue;
-      let state = this.keys.get(key);
-      if (state === undefined) {
-        if (this.keys.size >= this.maxKeys) this.evictOne();
-        state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: [] };
-        this.keys.set(key, state);
-      }
-      const bound: (EventFields | undefined)[] = [];
-      bound[0] = ev.fields;
-      state.stages[1] = { start: ev.ts, events: [ev], bound };
-      this.expiry.push(ev.ts + this.corr.windowMs, key);
-    }
+    for (const [key, values] of keysByStep[0] ?? []) if (!completed.has(key)) this.begin(key, values, ev);
   }
 
   advance(watermark: number): void {
@@ -109,9 +174,15 @@ export class SequenceCorrelator implements Correlator {
       const due = this.expiry.pop();
       if (due === undefined) break;
       const state = this.keys.get(due.key);
-      if (state === undefined) continue;
-      // The key goes when no partial can still complete.
-      if (state.stages.every((p) => p === undefined || p.start + this.corr.windowMs < watermark)) this.keys.delete(due.key);
+      if (state === undefined || state.timer !== due.time) continue;
+      // The key goes when no partial can still complete; else its timer moves to the latest start.
+      let latest = -Infinity;
+      for (const p of state.stages) if (p !== undefined && p.start > latest) latest = p.start;
+      if (latest + this.corr.windowMs < watermark) this.keys.delete(due.key);
+      else {
+        state.timer = latest + this.corr.windowMs;
+        this.expiry.push(state.timer, due.key);
+      }
     }
   }
 
@@ -128,11 +199,12 @@ export class SequenceCorrelator implements Correlator {
       keys: [...this.keys].map(([k, s]) => [
         k,
         s.values,
-        s.stages.map((p) => {
+        [...s.stages].map((p) => {
           if (p === undefined) return null;
-          const events = p.events.map((e) => enc.ref(e));
+          const events = eventsOf(p).map((e) => enc.ref(e));
           return { start: p.start, events, bound: p.bound.map((f) => enc.refFields(f)) };
         }),
+        s.timer,
       ]),
       expiry: this.expiry.entries(),
     };
@@ -140,13 +212,23 @@ export class SequenceCorrelator implements Correlator {
 
   restore(data: unknown, dec: EventDecoder): void {
     type StoredPartial = { start: number; events: number[]; bound: (number | null)[] } | null;
-    const d = data as { keys: [string, unknown[], StoredPartial[]][]; expiry: [number, string][] };
+    const d = data as { keys: [string, unknown[], StoredPartial[], number | undefined][]; expiry: [number, string][] };
     this.keys.clear();
-    for (const [k, values, stages] of d.keys) {
-      this.keys.set(k, {
-        values,
-        stages: stages.map((p) => (p === null ? undefined : { start: p.start, events: p.events.map((i) => dec.get(i)), bound: p.bound.map((i) => dec.fields(i)) })),
+    for (const [k, values, stages, timer] of d.keys) {
+      const restored = new Array<Partial | undefined>(this.total + 1);
+      stages.forEach((p, s) => {
+        if (p === null) return;
+        const bound = p.bound.map((i) => dec.fields(i));
+        let chain: Partial | undefined;
+        for (const i of p.events) chain = { start: p.start, ev: dec.get(i), prev: chain, bound };
+        restored[s] = chain;
       });
+      // A snapshot from before one timer per key holds no timer: the key's timer is then its latest start's.
+      let latest = -Infinity;
+      for (const p of restored) if (p !== undefined && p.start > latest) latest = p.start;
+      const due = typeof timer === "number" ? timer : latest + this.corr.windowMs;
+      this.keys.set(k, { values, stages: restored, timer: due });
+      if (typeof timer !== "number") this.expiry.push(due, k);
     }
     for (const [t, k] of d.expiry) this.expiry.push(t, k);
   }

@@ -1,0 +1,47 @@
+import fc from "fast-check";
+import { expect, test } from "vitest";
+import type { EngineEvent } from "./event.js";
+import { SlidingWindow, type WindowKind } from "./window.js";
+
+/** The naive model: every entry kept in (ts, seq) order, evicted by the newest minus the window. */
+function model(adds: readonly { ts: number; v: number }[], windowMs: number): { ts: number; seq: number; v: number }[] {
+  let items: { ts: number; seq: number; v: number }[] = [];
+  adds.forEach((a, seq) => {
+    items.push({ ts: a.ts, seq, v: a.v });
+    items.sort((x, y) => x.ts - y.ts || x.seq - y.seq);
+    const newest = (items[items.length - 1] as { ts: number }).ts;
+    items = items.filter((e) => e.ts >= newest - windowMs);
+  });
+  return items;
+}
+
+test("property: a window's entries and aggregates equal a naive recomputation", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ dt: fc.integer({ min: -3, max: 5 }), v: fc.integer({ min: 0, max: 12 }) }), { maxLength: 120 }),
+      fc.integer({ min: 0, max: 20 }),
+      fc.constantFrom<WindowKind>("count", "number", "distinct"),
+      (steps, windowMs, kind) => {
+        const w = new SlidingWindow(kind, "k", [], "k", 0);
+        let ts = 0;
+        const adds: { ts: number; v: number }[] = [];
+        steps.forEach((s, seq) => {
+          ts = Math.max(0, ts + s.dt);
+          adds.push({ ts, v: s.v });
+          const ev: EngineEvent = { id: `e${seq}`, ts, seq, fields: {} };
+          w.add(ev, kind === "count" ? undefined : kind === "distinct" ? `d${s.v % 10}` : s.v, windowMs);
+          const want = model(adds, windowMs);
+          expect(w.size).toBe(want.length);
+          expect(w.entries().map((e) => [e.ts, e.seq, e.event.id])).toEqual(want.map((e) => [e.ts, e.seq, `e${e.seq}`]));
+          if (kind === "distinct") expect(w.distinctCount()).toBe(new Set(want.map((e) => e.v % 10)).size);
+          if (kind === "number") {
+            expect(w.total()).toBe(want.reduce((a, e) => a + e.v, 0));
+            expect(w.min()).toBe(Math.min(...want.map((e) => e.v)));
+            expect(w.max()).toBe(Math.max(...want.map((e) => e.v)));
+          }
+        });
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
