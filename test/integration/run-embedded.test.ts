@@ -1,0 +1,115 @@
+/**
+ * The embedded default as a long-lived service: `vigil run --follow` with the incident store
+ * on the real PostgreSQL and the API served, fed both by a followed file and by the HTTP
+ * ingest endpoint; alerts become incidents readable through the API, with metrics and health.
+ */
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { expect, test } from "vitest";
+import { runMain } from "../../cli/commands/run.js";
+import { resolveConfig } from "../../cli/config.js";
+import { withPgDatabase } from "../support/services.js";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function until<T>(f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const failure = (i: number, ip: string) =>
+  JSON.stringify({
+    "@timestamp": new Date(Date.now() - 60_000 + i * 1000).toISOString(),
+    "event.id": `emb-${ip}-${i}`,
+    "event.category": "authentication",
+    "event.outcome": "failure",
+    "event.type": "start",
+    "service.name": "sshd",
+    "source.address": ip,
+    "source.ip": ip,
+    "user.name": "root",
+  });
+
+test("follow a file and take HTTP ingest; incidents in PostgreSQL, readable through the API", { timeout: 180_000 }, async () => {
+  const db = await withPgDatabase();
+  const dir = mkdtempSync(join(tmpdir(), "vigil-embedded-"));
+  const file = join(dir, "events.jsonl");
+  writeFileSync(file, "");
+  const port = await freePort();
+  const key = "test-bootstrap-key-0123456789";
+  const { config, errors } = resolveConfig({
+    env: { DATABASE_URL: db.url, VIGIL_API_PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: "warn" },
+    flags: new Map<string, string | boolean | readonly string[]>([
+      ["input.files", [file]],
+      ["input.follow", true],
+      ["input.format", "json"],
+      ["input.poll_interval", 50],
+    ] as [string, string | boolean | readonly string[]][]),
+  });
+  expect(errors).toEqual([]);
+  const lines: string[] = [];
+  const ctl = new AbortController();
+  const running = runMain(config, { out: (l) => lines.push(l), err: () => undefined }, { signal: ctl.signal });
+  const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { "x-api-key": key, ...(init.headers ?? {}) } });
+  try {
+    await until(async () => ((await api("/healthz")).ok ? true : undefined));
+    // A brute force through the followed file, another through HTTP ingest (NDJSON).
+    for (let i = 0; i < 6; i++) appendFileSync(file, `${failure(i, "192.0.2.10")}\n`);
+    const body = Array.from({ length: 6 }, (_, i) => failure(i, "192.0.2.20")).join("\n");
+    const r = await api("/v1/events", { method: "POST", body, headers: { "content-type": "application/x-ndjson" } });
+    expect(r.status).toBeLessThan(300);
+    expect(((await r.json()) as { accepted: number }).accepted).toBe(6);
+
+    const alerts = await until(async () => {
+      const res = await api("/v1/alerts?rule=ssh_bruteforce");
+      const page = (await res.json()) as { items: { keys: Record<string, unknown>; incident_id: string }[] };
+      return page.items.length >= 2 ? page.items : undefined;
+    });
+    expect(alerts.map((a) => a.keys["source.address"]).sort()).toEqual(["192.0.2.10", "192.0.2.20"]);
+    const incident = await api(`/v1/incidents/${alerts[0]!.incident_id}`);
+    expect(incident.status).toBe(200);
+    expect(((await incident.json()) as { state: string }).state).toBe("new");
+    // The same alerts on stdout, as replay prints them.
+    expect(lines.filter((l) => l.includes('"rule":"ssh_bruteforce"')).length).toBe(2);
+
+    const metrics = await (await api("/metrics")).text();
+    expect(metrics).toMatch(/vigil_events_total \d+/);
+    expect(metrics).toMatch(/vigil_alerts_total\{rule="ssh_bruteforce",severity="high"\} 2/);
+    const ready = (await (await api("/readyz")).json()) as { ready: boolean };
+    expect(ready.ready).toBe(true);
+
+    // The block actions were recorded on the incidents (no responder configured: skipped, with the reason).
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const acts = await until(async () => {
+        const q = await client.query<{ action: string; status: string }>("SELECT action, status FROM response_actions WHERE action = 'block_ip'");
+        return q.rows.length >= 2 && q.rows.every((x) => x.status !== "pending") ? q.rows : undefined;
+      });
+      expect(acts.every((a) => a.status === "skipped")).toBe(true);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    ctl.abort();
+    expect(await running).toBe(0);
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
