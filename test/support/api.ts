@@ -76,7 +76,8 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export const AUTH_PACK = resolve(import.meta.dirname, "../../rules/auth.vigil");
+/** A one-rule pack (the shipped ssh_bruteforce): the API tests count rules, so not the whole shipped pack. */
+export const AUTH_PACK = resolve(import.meta.dirname, "../fixtures/api/auth.vigil");
 
 export async function startTestApi(
   o: { databaseUrl?: string; store?: IncidentStore; options?: Partial<Omit<ApiServerOptions, "store" | "ports">>; logger?: Logger } = {},
