@@ -119,10 +119,20 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
   let lastCheckpoint = now();
   let lastEventAt = now();
 
-  const effects = async (extraDead: DeadLetter[]) => {
+  // Suppressed-count updates are coalesced until the next checkpoint (each alert's latest
+  // count once), new alerts go out with their batch.
+  const pendingUpdates = new Set<Alert>();
+  const effects = async (extraDead: DeadLetter[], withUpdates: boolean) => {
     const { fresh, updated } = o.takeAlerts();
-    if (fresh.length > 0 || updated.length > 0) {
-      await Promise.all(o.sinks.map((s) => s.write(fresh, updated)));
+    for (const a of updated) pendingUpdates.add(a);
+    for (const a of fresh) pendingUpdates.delete(a);
+    let updates: Alert[] = [];
+    if (withUpdates && pendingUpdates.size > 0) {
+      updates = [...pendingUpdates];
+      pendingUpdates.clear();
+    }
+    if (fresh.length > 0 || updates.length > 0) {
+      await Promise.all(o.sinks.map((s) => s.write(fresh, updates)));
       stats.alerts += fresh.length;
       if (fresh.length > 0) o.observer?.alerts?.(fresh);
     }
@@ -133,6 +143,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
   };
   const checkpoint = async () => {
+    if (pending.length === 0 && pendingUpdates.size === 0) return;
+    if (pendingUpdates.size > 0) await effects([], true);
     if (pending.length === 0) return;
     const t0 = now();
     if (o.checkpoints !== undefined) {
@@ -160,7 +172,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       stats.ended = "source_ended";
       // Files read to the end: let absence timers run to the last event time.
       o.engine.finish();
-      await effects([]);
+      await effects([], true);
       break;
     }
     const t0 = now();
@@ -174,7 +186,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
     stats.events += evs.length;
     if (evs.length > 0) o.observer?.events?.(evs);
-    await effects(dead);
+    await effects(dead, false);
     stats.batches++;
     o.observer?.batch?.(evs.length, dead.length, now() - t0);
     pending.push(() => b.ack());

@@ -66,7 +66,9 @@ export class JetStreamSource implements EventSource {
       try {
         for await (const m of iter) {
           this.buffer.push(m);
-          if (this.wake !== undefined && this.buffer.length - this.head >= this.o.batchSize) this.wake();
+          // Wake the worker at once: what arrives while it works forms the next batch, so a
+          // busy stream gets full batches and a quiet one no batching delay.
+          this.wake?.();
         }
       } catch (err) {
         this.failure = err as Error;
@@ -79,9 +81,9 @@ export class JetStreamSource implements EventSource {
 
   async next(signal: AbortSignal): Promise<SourceBatch | undefined> {
     if (this.messagesIter === undefined) throw new Error("JetStreamSource.next before start");
-    if (this.buffer.length - this.head < this.o.batchSize && !this.ended && !signal.aborted) {
-      // Wait for a full batch, or what came within the wait (a short one once something is there).
-      const waitMs = this.buffer.length > this.head ? 5 : (this.o.fetchWaitMs ?? 1000);
+    if (this.buffer.length === this.head && !this.ended && !signal.aborted) {
+      // Nothing there: wait for the first message (or return an empty batch after the wait).
+      const waitMs = this.o.fetchWaitMs ?? 1000;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
