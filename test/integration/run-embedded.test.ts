@@ -1,7 +1,8 @@
 /**
  * The embedded default as a long-lived service: `vigil run --follow` with the incident store
  * on the real PostgreSQL and the API served, fed both by a followed file and by the HTTP
- * ingest endpoint; alerts become incidents readable through the API, with metrics and health.
+ * ingest endpoint; alerts become incidents readable through the API, with metrics and health,
+ * and the shipped brute-force rule's block is enforced in Redis (REDIS_URL).
  */
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -11,7 +12,8 @@ import pg from "pg";
 import { expect, test } from "vitest";
 import { runMain } from "../../cli/commands/run.js";
 import { resolveConfig } from "../../cli/config.js";
-import { withPgDatabase } from "../support/services.js";
+import { Redis } from "ioredis";
+import { redisUrl, uniqueName, withPgDatabase } from "../support/services.js";
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,15 +48,20 @@ const failure = (i: number, ip: string) =>
     "user.name": "root",
   });
 
-test("follow a file and take HTTP ingest; incidents in PostgreSQL, readable through the API", { timeout: 180_000 }, async () => {
+test("follow a file and take HTTP ingest; incidents in PostgreSQL readable through the API; blocks in Redis", { timeout: 180_000 }, async () => {
   const db = await withPgDatabase();
   const dir = mkdtempSync(join(tmpdir(), "vigil-embedded-"));
   const file = join(dir, "events.jsonl");
   writeFileSync(file, "");
   const port = await freePort();
   const key = "test-bootstrap-key-0123456789";
+  const prefix = `${uniqueName("vr")}:`;
+  const yaml = join(dir, "vigil.yaml");
+  writeFileSync(yaml, `response:\n  redis:\n    prefix: "${prefix}"\n`);
+  const redis = new Redis(redisUrl());
   const { config, errors } = resolveConfig({
-    env: { DATABASE_URL: db.url, VIGIL_API_PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: "warn" },
+    file: yaml,
+    env: { REDIS_URL: redisUrl(), DATABASE_URL: db.url, VIGIL_API_PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: "warn" },
     flags: new Map<string, string | boolean | readonly string[]>([
       ["input.files", [file]],
       ["input.follow", true],
@@ -94,7 +101,14 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL, readable thro
     const ready = (await (await api("/readyz")).json()) as { ready: boolean };
     expect(ready.ready).toBe(true);
 
-    // The block actions were recorded on the incidents (no responder configured: skipped, with the reason).
+    // With REDIS_URL the shipped rule's block is enforced in Redis, for an hour from now.
+    const blocked = await until(async () => {
+      const z = await redis.zrange(`${prefix}blocked-ips`, 0, -1, "WITHSCORES");
+      return z.length >= 4 ? z : undefined;
+    });
+    expect([blocked[0], blocked[2]].sort()).toEqual(["192.0.2.10", "192.0.2.20"]);
+    for (const score of [blocked[1], blocked[3]]) expect(Math.abs(Number(score) - (Date.now() + 3_600_000))).toBeLessThan(120_000);
+    // The actions are recorded on the incidents: the block done, notify skipped (no channel configured).
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
@@ -102,7 +116,7 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL, readable thro
         const q = await client.query<{ action: string; status: string }>("SELECT action, status FROM response_actions WHERE action = 'block_ip'");
         return q.rows.length >= 2 && q.rows.every((x) => x.status !== "pending") ? q.rows : undefined;
       });
-      expect(acts.every((a) => a.status === "skipped")).toBe(true);
+      expect(acts.map((a) => a.status)).toEqual(["done", "done"]);
     } finally {
       await client.end();
     }
@@ -110,6 +124,9 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL, readable thro
     ctl.abort();
     expect(await running).toBe(0);
     await db.drop();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }
 });
