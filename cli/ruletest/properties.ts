@@ -11,6 +11,7 @@ import fc from "fast-check";
 import type * as A from "../../dsl/ast.js";
 import { type CompiledPack, type CompiledRule, type EventFields, parseFile, type PackFile, SourceFile } from "../../dsl/index.js";
 import { type Alert, Engine } from "../../engine/index.js";
+import { checkAnomalyProperties } from "./anomaly-properties.js";
 import { durationMs, type PropertySpec } from "./format.js";
 import { type Assignment, fieldsRead, type GenEnv, propose } from "./generate.js";
 import { type ModelAlert, type ModelEvent, type ModelParams, referenceAlerts } from "./models.js";
@@ -224,9 +225,11 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
     }
   }
   const noise: EventFields[] = [{ "event.category": "vigil-noise", message: "unrelated" }, { "event.dataset": "vigil.noise", "user.name": "nobody" }].filter((f) => !rule.match(f));
+  // Anomaly rules: no reference model of the forest's judgement; the invariants that hold (anomaly-properties.ts).
+  if (corr?.kind === "anomaly") return checkAnomalyProperties(pack, rule, decl, env, stepTemplates[0]!, [...near, ...noise], read, base, opts);
 
   // Key fields, aggregated and value fields take values from small pools so that keys collide.
-  const keyPaths = corr === undefined ? [] : corr.kind === "sequence" ? corr.steps[0]!.by.map((k) => k.path) : corr.kind === "anomaly" ? [] : corr.by.map((k) => k.path);
+  const keyPaths = corr === undefined ? [] : corr.kind === "sequence" ? corr.steps[0]!.by.map((k) => k.path) : corr.by.map((k) => k.path);
   const stepKeyPaths = corr?.kind === "sequence" ? corr.steps.map((s) => s.by.map((k) => k.path)) : [];
   // Suppression fields come from a pool too (a missing one is a separate question: see docs/rule-testing.md).
   const supPaths = (rule.suppress?.by ?? []).map((k) => k.path).filter((p) => !keyPaths.includes(p));

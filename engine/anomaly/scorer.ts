@@ -6,7 +6,7 @@ import { type ModelFile, parseModelFile, ScoringModel, trainModel } from "./mode
 import { type Rng, seededRng } from "./rng.js";
 
 export interface AnomalyOptions {
-  /** Baseline rows kept per key for (re)training, sampled uniformly (reservoir). Default 2048. */
+  /** Baseline rows kept per key for (re)training, sampled uniformly over the `train` period (reservoirs per `retrain` chunk). Default 2048. */
   readonly reservoir?: number;
   /** Fewest baseline rows a key needs before it is trained. Default 64. */
   readonly minRows?: number;
@@ -47,18 +47,28 @@ export interface AnomalyDecision {
   readonly modelVersion: number;
 }
 
+/** A reservoir sample of the events of one chunk of event time, and how many it saw. */
+interface Chunk {
+  readonly start: number;
+  events: EngineEvent[];
+  seen: number;
+}
+
 interface KeyModel {
   readonly keyValues: readonly unknown[];
-  /** Event time the current baseline started. */
+  /** Event time of the key's first event (chunks are aligned to it). */
   baselineStart: number;
   /** Event time of the last training, once trained. */
   trainedAt: number | undefined;
   version: number;
   scorer: ScoringModel | undefined;
   encoder: FeatureEncoder;
-  /** Reservoir sample of the current baseline's events, and how many the baseline saw. */
-  reservoir: EngineEvent[];
-  seen: number;
+  /**
+   * The sliding baseline: reservoir samples of consecutive chunks of event time (each a
+   * `retrain` period long, or the whole `train` period without `retrain`), oldest first; chunks
+   * that ended more than a `train` period ago are dropped.
+   */
+  chunks: Chunk[];
 }
 
 const DAY_MS = 86_400_000;
@@ -66,8 +76,9 @@ const DAY_MS = 86_400_000;
 /**
  * Scores the events an `anomaly` rule matched: one model per key of the model's `by`; each
  * learns from its baseline (the `train` period of event time from the key's first event,
- * a reservoir sample of it), then scores every event; every `retrain` period it is retrained
- * on the events seen since the last training. Nothing is scored before the first training.
+ * a uniform sample of it), then scores every event; every `retrain` period it is retrained
+ * on the latest `train` period of events (a sliding baseline, not only the events since the
+ * last training). Nothing is scored before the first training.
  * Deterministic: a key's model seed derives from the model name, the key and the version.
  */
 export class AnomalyScorer {
@@ -76,6 +87,9 @@ export class AnomalyScorer {
   private readonly trainMs: number;
   private readonly retrainMs: number | undefined;
   private readonly reservoirSize: number;
+  /** Length of a baseline chunk, and the most rows its reservoir keeps. */
+  private readonly chunkMs: number;
+  private readonly chunkCap: number;
   private readonly minRows: number;
   private readonly rng: Rng;
   readonly by: readonly KeySpec[];
@@ -91,6 +105,8 @@ export class AnomalyScorer {
     this.trainMs = model.trainMs ?? opts.defaultTrainMs ?? DAY_MS;
     this.retrainMs = model.retrainMs;
     this.reservoirSize = opts.reservoir ?? 2048;
+    this.chunkMs = Math.min(this.retrainMs ?? this.trainMs, this.trainMs);
+    this.chunkCap = Math.max(1, Math.ceil((this.reservoirSize * this.chunkMs) / this.trainMs));
     this.minRows = opts.minRows ?? 64;
     this.by = model.by;
     this.rng = seededRng(fnv1a(model.name));
@@ -115,11 +131,12 @@ export class AnomalyScorer {
           this.onEvict();
         }
       }
-      km = { keyValues, baselineStart: ev.ts, trainedAt: undefined, version: 0, scorer: undefined, encoder: new FeatureEncoder(this.defs), reservoir: [], seen: 0 };
+      km = { keyValues, baselineStart: ev.ts, trainedAt: undefined, version: 0, scorer: undefined, encoder: new FeatureEncoder(this.defs), chunks: [] };
       this.keys.set(key, km);
     }
     const due = km.trainedAt === undefined ? ev.ts >= km.baselineStart + this.trainMs : this.retrainMs !== undefined && ev.ts >= km.trainedAt + this.retrainMs;
-    if (due && km.reservoir.length >= this.minRows) this.train(km, key, ev.ts);
+    this.prune(km, ev.ts);
+    if (due && this.rows(km) >= this.minRows) this.train(km, key, ev.ts);
     this.sample(km, ev);
     if (km.scorer === undefined) return undefined;
     const { raw, score } = km.scorer.scoreRow(km.encoder.encode(ev));
@@ -129,16 +146,53 @@ export class AnomalyScorer {
   }
 
   private sample(km: KeyModel, ev: EngineEvent): void {
-    km.seen++;
-    if (km.reservoir.length < this.reservoirSize) km.reservoir.push(ev);
+    let c = km.chunks[km.chunks.length - 1];
+    if (c === undefined || ev.ts >= c.start + this.chunkMs) {
+      const start = km.baselineStart + Math.floor((ev.ts - km.baselineStart) / this.chunkMs) * this.chunkMs;
+      c = { start, events: [], seen: 0 };
+      km.chunks.push(c);
+    }
+    c.seen++;
+    if (c.events.length < this.chunkCap) c.events.push(ev);
     else {
-      const j = Math.floor(this.rng() * km.seen);
-      if (j < this.reservoirSize) km.reservoir[j] = ev;
+      const j = Math.floor(this.rng() * c.seen);
+      if (j < this.chunkCap) c.events[j] = ev;
     }
   }
 
+  /** Drops the chunks that ended a `train` period or more before `now`. */
+  private prune(km: KeyModel, now: number): void {
+    while (km.chunks.length > 0 && (km.chunks[0] as Chunk).start + this.chunkMs <= now - this.trainMs) km.chunks.shift();
+  }
+
+  private rows(km: KeyModel): number {
+    return km.chunks.reduce((s, c) => s + c.events.length, 0);
+  }
+
+  /**
+   * The training sample: every chunk sampled at the same rate (the lowest of their reservoirs'),
+   * so the sample is uniform over the whole baseline however the traffic varied.
+   */
+  private baseline(km: KeyModel): EngineEvent[] {
+    const rate = Math.min(...km.chunks.map((c) => c.events.length / c.seen));
+    const out: EngineEvent[] = [];
+    for (const c of km.chunks) {
+      const take = Math.min(c.events.length, Math.max(1, Math.round(rate * c.seen)));
+      const pool = [...c.events];
+      // Partial Fisher–Yates with the scorer's seeded PRNG: a uniform subset of the reservoir.
+      for (let i = 0; i < take; i++) {
+        const j = i + Math.floor(this.rng() * (pool.length - i));
+        [pool[i], pool[j]] = [pool[j] as EngineEvent, pool[i] as EngineEvent];
+        out.push(pool[i] as EngineEvent);
+      }
+    }
+    return out;
+  }
+
   private train(km: KeyModel, key: string, at: number): void {
-    const events = [...km.reservoir].sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    const events = this.baseline(km).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    const seen = km.chunks.reduce((s, c) => s + c.seen, 0);
+    const from = Math.max(km.chunks[0]?.start ?? at, at - this.trainMs);
     const encoder = new FeatureEncoder(this.defs);
     const state = encoder.learn(events);
     const cols = encoder.columns.length;
@@ -152,8 +206,8 @@ export class AnomalyScorer {
       columns: encoder.columns,
       defs: null,
       state,
-      source: `warm-up of ${this.trainMs / 1000}s event time (reservoir of ${events.length} of ${km.seen} events)${key === "" ? "" : `, key ${key}`}`,
-      from: new Date(km.baselineStart).toISOString(),
+      source: `baseline of ${this.trainMs / 1000}s event time (sample of ${events.length} of ${seen} events)${key === "" ? "" : `, key ${key}`}`,
+      from: new Date(from).toISOString(),
       to: new Date(at).toISOString(),
       params: { trees: this.opts.trees, sampleSize: this.opts.sampleSize, seed: fnv1a(`${this.model.name}\u0000${key}\u0000${version}`) },
       now: () => at,
@@ -162,9 +216,6 @@ export class AnomalyScorer {
     km.encoder = encoder;
     km.version = version;
     km.trainedAt = at;
-    km.baselineStart = at;
-    km.reservoir = [];
-    km.seen = 0;
     this.opts.onTrained?.(file, key);
   }
 
@@ -181,14 +232,13 @@ export class AnomalyScorer {
       trainedAt: km.trainedAt ?? null,
       version: km.version,
       model: km.scorer?.file ?? null,
-      reservoir: km.reservoir.map(ref),
-      seen: km.seen,
+      chunks: km.chunks.map((c) => ({ start: c.start, seen: c.seen, events: c.events.map(ref) })),
     }));
   }
 
   restore(data: unknown, get: (i: number) => EngineEvent): void {
     this.keys.clear();
-    for (const k of data as { key: string; keyValues: unknown[]; baselineStart: number; trainedAt: number | null; version: number; model: unknown; reservoir: number[]; seen: number }[]) {
+    for (const k of data as { key: string; keyValues: unknown[]; baselineStart: number; trainedAt: number | null; version: number; model: unknown; chunks: { start: number; seen: number; events: number[] }[] }[]) {
       const file = k.model === null ? undefined : parseModelFile(k.model, `snapshot of ${this.model.name}`);
       this.keys.set(k.key, {
         keyValues: k.keyValues,
@@ -197,8 +247,7 @@ export class AnomalyScorer {
         version: k.version,
         scorer: file === undefined ? undefined : ScoringModel.load(file),
         encoder: new FeatureEncoder(this.defs, file?.features.state),
-        reservoir: k.reservoir.map(get),
-        seen: k.seen,
+        chunks: k.chunks.map((c) => ({ start: c.start, seen: c.seen, events: c.events.map(get) })),
       });
     }
   }
