@@ -131,6 +131,8 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
   let lastCoverageFlush = Date.now();
   const observer: WorkerObserver = {
     events: (evs) => {
+      if (influx === undefined && store === undefined) return;
+      const now = Date.now();
       for (let i = 0; i < evs.length; i++) {
         const f = evs[i]!.fields;
         const svc = serviceOf(f);
@@ -139,10 +141,10 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
           const cat = categoryOf(f);
           influx.countEvent(service, typeof cat === "string" ? cat : Array.isArray(cat) && typeof cat[0] === "string" ? cat[0] : "other");
         }
-        if (store !== undefined && service !== "unknown") seen.set(service, Date.now());
+        if (store !== undefined && service !== "unknown") seen.set(service, now);
       }
-      if (store !== undefined && seen.size > 0 && Date.now() - lastCoverageFlush > 10_000) {
-        lastCoverageFlush = Date.now();
+      if (store !== undefined && seen.size > 0 && now - lastCoverageFlush > 10_000) {
+        lastCoverageFlush = now;
         const batch = new Map([...seen].map(([s, t]) => [s, new Date(t).toISOString()]));
         seen.clear();
         store.recordServicesSeen(batch).catch((err: unknown) => d.log.warn({ err: (err as Error).message }, "coverage not recorded"));
