@@ -10,7 +10,7 @@ import { connect } from "@nats-io/transport-node";
 const [url = "nats://127.0.0.1:4222", subject = "security.events.sshd.authentication", rateArg = "5000", secondsArg = "10"] = process.argv.slice(2);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
-const nc = await connect({ servers: url });
+const nc = await connect({ servers: url, noAsyncTraces: true });
 const js = jetstream(nc);
 const total = Math.round(rate * seconds);
 const start = Date.now();

@@ -140,7 +140,7 @@ async function latency(nc: NatsConnection, root: string, url: string, rulesDir: 
 
 export async function benchJetStream(root: string, o: { events: number; rate: number; seconds: number }): Promise<void> {
   const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-  const nc = await connect({ servers: url });
+  const nc = await connect({ servers: url, noAsyncTraces: true });
   const rulesDir = join(root, "rules");
   const t = topologyForPrefix(`bench_js_${process.pid}`);
   try {

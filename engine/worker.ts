@@ -56,6 +56,13 @@ export interface WorkerOptions {
   readonly checkpointIntervalMs: number;
   /** Checkpoint (and acknowledge) at the latest after this many unacknowledged batches. */
   readonly maxPendingBatches: number;
+  /**
+   * Let a batch's sink writes run while the next batches are evaluated (at most this many
+   * batches in flight); the checkpoint still waits for all of them. For sinks whose writes are
+   * independent of one another (JetStream publishes with message ids). Default 1: each
+   * batch's writes finish before the next batch.
+   */
+  readonly effectsInFlight?: number;
   readonly signal: AbortSignal;
   /** Stop once no event came for this long (ms) — tests and benchmarks. */
   readonly idleStopMs?: number;
@@ -142,7 +149,15 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       o.observer?.deadLetters?.(extraDead);
     }
   };
+  // Sink writes still running (effectsInFlight > 1); a checkpoint waits for them all.
+  let inflight: Promise<void>[] = [];
+  const settle = async () => {
+    const all = inflight;
+    inflight = [];
+    await Promise.all(all);
+  };
   const checkpoint = async () => {
+    await settle();
     if (pending.length === 0 && pendingUpdates.size === 0) return;
     if (pendingUpdates.size > 0) await effects([], true);
     if (pending.length === 0) return;
@@ -186,7 +201,13 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
     stats.events += evs.length;
     if (evs.length > 0) o.observer?.events?.(evs);
-    await effects(dead, false);
+    const written = effects(dead, false);
+    if ((o.effectsInFlight ?? 1) <= 1) await written;
+    else {
+      written.catch(() => undefined); // awaited (and its error raised) by settle()
+      inflight.push(written);
+      if (inflight.length >= (o.effectsInFlight ?? 1)) await settle();
+    }
     stats.batches++;
     o.observer?.batch?.(evs.length, dead.length, now() - t0);
     pending.push(() => b.ack());

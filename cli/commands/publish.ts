@@ -21,7 +21,7 @@ export interface PublishCliOptions {
  * ids `vigil replay` computes and used as message ids (de-duplication).
  */
 export async function runPublish(files: readonly string[], o: PublishCliOptions, io: Io): Promise<number> {
-  const nc = await connect({ servers: o.natsUrl, name: "vigil publish" });
+  const nc = await connect({ servers: o.natsUrl, name: "vigil publish", noAsyncTraces: true });
   try {
     const pub = new EventPublisher(nc, o.topology ?? DEFAULT_TOPOLOGY, { subject: o.subject, rate: o.rate, inflight: 256 });
     await pub.provision(20_000);

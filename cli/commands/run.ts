@@ -163,7 +163,7 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
       parts = await openParts(config, pack, metrics, log, undefined, longLived);
       return runEmbedded(config, pack, parts, stdout, controller.signal, hooks, io, say);
     }
-    nc = await connect({ servers: natsUrl, name: "vigil run" });
+    nc = await connect({ servers: natsUrl, name: "vigil run", noAsyncTraces: true });
     const prefix = cfg.str(config, "nats.prefix");
     const base: Topology = prefix === undefined ? DEFAULT_TOPOLOGY : topologyForPrefix(prefix);
     const topology: Topology = {

@@ -59,6 +59,8 @@ export async function runJetStream(o: RunnerOptions): Promise<RunnerStats> {
     checkpointIntervalMs: o.checkpointIntervalMs,
     // Acknowledge well before the consumer's max_ack_pending stalls delivery.
     maxPendingBatches: Math.max(1, Math.floor(o.maxAckPending / 2 / Math.max(1, o.batchSize))),
+    // Alert publishes are independent (message ids): let them overlap the next batches.
+    effectsInFlight: 8,
     signal: o.signal,
     idleStopMs: o.idleStopMs,
     observer: o.observer,
