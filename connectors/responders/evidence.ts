@@ -8,6 +8,7 @@
  * or holds up the pipeline).
  */
 import { type PackFile, SourceFile, parseFile, printDecl } from "../../dsl/index.js";
+import { maskValue } from "../../engine/mask.js";
 import type { Alert } from "../../engine/alert.js";
 import type { EngineEvent, EventFields } from "../../engine/event.js";
 import type { AlertSink } from "../../engine/pipeline.js";
@@ -96,7 +97,8 @@ export class EvidenceRecorder implements AlertSink {
 
   private async attach(alertId: string, events: Kept[], tries: number): Promise<void> {
     try {
-      await this.store.attachEvents(alertId, events);
+      // Frozen masked: card numbers, national ids and secrets never reach the store.
+      await this.store.attachEvents(alertId, events.map((e) => ({ ...e, fields: maskValue(e.fields) })));
     } catch (err) {
       if (tries + 1 >= (this.opts.maxTries ?? 120)) {
         this.opts.onError?.("evidence events not attached: giving up", {

@@ -5,6 +5,7 @@
  * JSON to the named target. Targets are configured by name (see docs/responders.md).
  */
 import { SEVERITIES, type Severity } from "../../dsl/index.js";
+import { maskValue } from "../../engine/mask.js";
 import { alertRecord } from "../../engine/alert-record.js";
 import type { Alert } from "../../engine/alert.js";
 import type { ActionOutcome, Responder, ResponseAction, ResponseContext } from "../../engine/response.js";
@@ -144,7 +145,7 @@ export class NotifyResponder implements Responder {
           : notificationBody(ch.format ?? "json", name, ctx.alert, a, message);
       const headers: Record<string, string> = {};
       if (ch.token !== undefined) headers.authorization = `Bearer ${ch.token}`;
-      await post(ch.url, body, { headers, signal: ctx.signal });
+      await post(ch.url, maskValue(body), { headers, signal: ctx.signal }); // nothing sensitive leaves unmasked
       sent.add(name);
     }
     this.sent.delete(a.id);

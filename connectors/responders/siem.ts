@@ -9,6 +9,7 @@
  *   object per alert, concatenated.
  */
 import { pino, type Logger } from "pino";
+import { maskValue } from "../../engine/mask.js";
 import { alertRecord } from "../../engine/alert-record.js";
 import type { Alert } from "../../engine/alert.js";
 import type { AlertSink } from "../../engine/pipeline.js";
@@ -92,7 +93,7 @@ export class SiemForwarder implements AlertSink {
 
   /** Buffers new alerts and updated ones (re-sent with the same id); never waits for the SIEM. */
   write(alerts: readonly Alert[], updates: readonly Alert[]): Promise<void> {
-    for (const a of [...alerts, ...updates]) this.buffer.push(alertRecord(a));
+    for (const a of [...alerts, ...updates]) this.buffer.push(maskValue(alertRecord(a)));
     this.trim();
     if (this.buffer.length >= (this.opts.batchSize ?? 500)) void this.flush();
     else if (this.timer === undefined && this.buffer.length > 0) {

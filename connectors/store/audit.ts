@@ -9,6 +9,7 @@
  * head also records the last seq and hash, so deleting the newest entries is caught too.
  */
 import type { Actor, AuditEntry, AuditLog, AuditVerification } from "./types.js";
+import { maskValue } from "../../engine/mask.js";
 import type { Database, Queryable } from "./db.js";
 import { canonicalJson, sha256Hex } from "./canonical.js";
 import { iso, num, obj } from "./rows.js";
@@ -72,7 +73,7 @@ export async function appendAuditMany(
   let seq = num(head.last_seq);
   let prev = head.last_hash;
   const entries: AuditEntry[] = items.map((it) => {
-    const details = JSON.parse(canonicalJson(it.details)) as Record<string, unknown>;
+    const details = JSON.parse(canonicalJson(maskValue(it.details))) as Record<string, unknown>; // card numbers, ids, secrets never enter the log
     const e = { seq: ++seq, at: at.toISOString(), actor: { kind: actor.kind, id: actor.id }, action: it.action, target: it.target, details };
     const hash = auditHash(prev, e);
     const entry = { ...e, prev_hash: prev, hash };
