@@ -1,6 +1,9 @@
 /**
  * Publishes synthetic SSH authentication failures into JetStream at a fixed rate, each
  * stamped with its publish time as `@timestamp` (live traffic), for the latency benchmark.
+ * Nine in ten come from 2,000 recurring addresses (they build state, alert once each early on,
+ * then are suppressed); one in ten from a new attacker every five events, so that alerts are
+ * raised all through the run, on a growing state, not only at its start.
  * Runs as its own process: `node dist/bench/jetstream-publisher.js URL SUBJECT RATE SECONDS`.
  * Prints one JSON line when done: {sent, seconds}.
  */
@@ -20,7 +23,8 @@ while (sent < total) {
   const due = Math.min(total, Math.floor(((Date.now() - start) * rate) / 1000) + 1);
   const acks: Promise<unknown>[] = [];
   for (; sent < due; sent++) {
-    const ip = `198.51.${(sent % 2000) >> 8}.${sent % 256}`;
+    const attacker = sent % 10 === 9 ? Math.floor(sent / 50) : -1;
+    const ip = attacker >= 0 ? `203.${(attacker >> 16) & 255}.${(attacker >> 8) & 255}.${attacker & 255}` : `198.51.${(sent % 2000) >> 8}.${sent % 256}`;
     const ev = {
       "@timestamp": new Date().toISOString(),
       "event.id": `lat-${run}-${sent}`,

@@ -37,5 +37,9 @@ export interface Checkpoint {
 
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
+  /**
+   * Makes `cp` durable. Must take what it needs from `cp` before its first `await` (serialise
+   * it): the worker goes on evaluating, and so mutating engine state, while the write runs.
+   */
   save(cp: Checkpoint): Promise<void>;
 }

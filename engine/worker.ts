@@ -18,6 +18,8 @@ export interface SourceBatch {
   readonly dead: readonly DeadLetter[];
   /** The source position this batch reaches (stream sequence, bus counter). */
   readonly position: number;
+  /** Source units (messages, queued parts) that `ack` acknowledges: what back-pressure counts. */
+  readonly units: number;
   /** Called once the batch's effects and a checkpoint covering it are durable. */
   ack(): void;
 }
@@ -54,8 +56,12 @@ export interface WorkerOptions {
   readonly checkpoints?: CheckpointStore;
   /** How often (ms) state is checkpointed and batches acknowledged. */
   readonly checkpointIntervalMs: number;
-  /** Checkpoint (and acknowledge) at the latest after this many unacknowledged batches. */
-  readonly maxPendingBatches: number;
+  /**
+   * Checkpoint (and acknowledge) at the latest once this many source units are unacknowledged,
+   * and wait for that checkpoint before going on (back-pressure): keep it under what the
+   * source can have in flight (JetStream: max_ack_pending).
+   */
+  readonly maxPendingUnits: number;
   /**
    * Let a batch's sink writes run while the next batches are evaluated (at most this many
    * batches in flight); the checkpoint still waits for all of them. For sinks whose writes are
@@ -156,21 +162,58 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     inflight = [];
     await Promise.all(all);
   };
-  const checkpoint = async () => {
+  // The checkpoint is pipelined: the snapshot is taken (and serialised by the store) at once,
+  // then written while the next batches are evaluated; the batches it covers are acknowledged
+  // when it is durable. One write at a time; a failed write fails the loop at its next step.
+  let pendingUnits = 0;
+  let saving: Promise<void> | undefined;
+  let saveError: Error | undefined;
+  const checkFailed = () => {
+    if (saveError !== undefined) throw saveError;
+  };
+  const checkpoint = async (wait: boolean) => {
+    if (saving !== undefined) {
+      if (!wait) return; // the next one starts when this one is done
+      await saving;
+    }
+    checkFailed();
     await settle();
     if (pending.length === 0 && pendingUpdates.size === 0) return;
     if (pendingUpdates.size > 0) await effects([], true);
     if (pending.length === 0) return;
     const t0 = now();
-    if (o.checkpoints !== undefined) {
-      await o.checkpoints.save({ position: pendingPosition, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() });
-      stats.checkpoints++;
-    }
-    for (const ack of pending) ack();
+    const acks = pending;
+    const position = pendingPosition;
     pending = [];
-    stats.position = pendingPosition;
-    lastCheckpoint = now();
-    o.observer?.checkpoint?.(stats.position, lastCheckpoint - t0);
+    pendingUnits = 0;
+    lastCheckpoint = t0;
+    const done = () => {
+      for (const ack of acks) ack();
+      stats.position = position;
+      o.observer?.checkpoint?.(position, now() - t0);
+    };
+    if (o.checkpoints === undefined) {
+      done();
+      return;
+    }
+    // The store takes what it needs from the snapshot before its first await (the engine
+    // goes on mutating its state after this call).
+    const write = o.checkpoints.save({ position, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() });
+    stats.checkpoints++;
+    saving = write.then(
+      () => {
+        saving = undefined;
+        done();
+      },
+      (err: unknown) => {
+        saving = undefined;
+        saveError = err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    if (wait) {
+      await saving;
+      checkFailed();
+    }
   };
 
   for (;;) {
@@ -182,6 +225,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       stats.ended = "idle";
       break;
     }
+    checkFailed();
     const b = await o.source.next(o.signal);
     if (b === undefined) {
       stats.ended = "source_ended";
@@ -211,11 +255,13 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     stats.batches++;
     o.observer?.batch?.(evs.length, dead.length, now() - t0);
     pending.push(() => b.ack());
+    pendingUnits += b.units;
     pendingPosition = Math.max(pendingPosition, b.position);
     const empty = evs.length === 0 && b.dead.length === 0;
-    if (empty || now() - lastCheckpoint >= o.checkpointIntervalMs || pending.length >= o.maxPendingBatches) await checkpoint();
+    if (pendingUnits >= o.maxPendingUnits) await checkpoint(true);
+    else if (empty || now() - lastCheckpoint >= o.checkpointIntervalMs) await checkpoint(false);
   }
-  await checkpoint();
+  await checkpoint(true);
   o.log("stopped", { ...stats });
   return stats;
 }

@@ -305,7 +305,7 @@ async function runEmbedded(
     sinks: parts.effects === undefined ? stdout : [...stdout, parts.effects],
     deadLetters: new StderrDeadLetterSink(io),
     checkpointIntervalMs: 1000,
-    maxPendingBatches: 1,
+    maxPendingUnits: 1,
     signal,
     idleStopMs: hooks.stopWhenIdleMs,
     observer: parts.observer,

@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gunzipSync, gzip } from "node:zlib";
 import type { KV } from "@nats-io/kv";
 import type { Checkpoint, CheckpointStore } from "../../engine/pipeline.js";
 
 /** Under the 1 MB value limit of a NATS 2.9 server, with room for headers. */
 const CHUNK_BYTES = 900 * 1024;
+const gzipAsync = promisify(gzip);
 
 interface Manifest {
   readonly generation: number;
@@ -21,6 +23,9 @@ interface Manifest {
  * crash mid-write leaves the previous checkpoint intact; a torn one fails its hash.
  */
 export class KvCheckpointStore implements CheckpointStore {
+  /** The manifest this store last wrote (one writer per consumer): saves skip reading it back. */
+  private last: Manifest | undefined;
+
   constructor(
     private readonly kv: KV,
     /** The consumer whose position the checkpoints record. */
@@ -44,10 +49,16 @@ export class KvCheckpointStore implements CheckpointStore {
   }
 
   async save(cp: Checkpoint): Promise<void> {
-    const prev = await this.kv.get(this.name);
-    const prevManifest = prev !== null && prev.operation === "PUT" && prev.value.length > 0 ? (JSON.parse(prev.string()) as Manifest) : undefined;
+    // Serialised before the first await: the engine goes on while the rest runs (compression
+    // in libuv's thread pool, then the writes).
+    const json = Buffer.from(JSON.stringify(cp));
+    const zipped = await gzipAsync(json, { level: 1 });
+    let prevManifest = this.last;
+    if (prevManifest === undefined) {
+      const prev = await this.kv.get(this.name);
+      prevManifest = prev !== null && prev.operation === "PUT" && prev.value.length > 0 ? (JSON.parse(prev.string()) as Manifest) : undefined;
+    }
     const generation = (prevManifest?.generation ?? 0) + 1;
-    const zipped = gzipSync(Buffer.from(JSON.stringify(cp)), { level: 1 });
     const chunks = Math.max(1, Math.ceil(zipped.length / CHUNK_BYTES));
     for (let i = 0; i < chunks; i++) await this.kv.put(`${this.name}.g${generation}.c${i}`, zipped.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
     const manifest: Manifest = {
@@ -59,6 +70,7 @@ export class KvCheckpointStore implements CheckpointStore {
       savedAt: cp.savedAt,
     };
     await this.kv.put(this.name, JSON.stringify(manifest));
+    this.last = manifest;
     if (prevManifest !== undefined) for (let i = 0; i < prevManifest.chunks; i++) await this.kv.purge(`${this.name}.g${prevManifest.generation}.c${i}`);
   }
 }

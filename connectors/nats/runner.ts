@@ -58,7 +58,7 @@ export async function runJetStream(o: RunnerOptions): Promise<RunnerStats> {
     checkpoints: new KvCheckpointStore(kv, t.consumer),
     checkpointIntervalMs: o.checkpointIntervalMs,
     // Acknowledge well before the consumer's max_ack_pending stalls delivery.
-    maxPendingBatches: Math.max(1, Math.floor(o.maxAckPending / 2 / Math.max(1, o.batchSize))),
+    maxPendingUnits: Math.max(1, Math.floor(o.maxAckPending / 2)),
     // Alert publishes are independent (message ids): let them overlap the next batches.
     effectsInFlight: 8,
     signal: o.signal,

@@ -51,7 +51,9 @@ export class JetStreamSource implements EventSource {
     }
     await this.o.jsm.consumers.add(t.eventsStream, {
       durable_name: t.consumer,
-      ack_policy: AckPolicy.Explicit,
+      // Acknowledging a message acknowledges every one before it: one ack per batch, sent once
+      // its checkpoint is durable, instead of one per message.
+      ack_policy: AckPolicy.All,
       ack_wait: 60_000 * NS,
       max_ack_pending: this.o.maxAckPending,
       deliver_policy: position > 0 ? DeliverPolicy.StartSequence : DeliverPolicy.All,
@@ -107,28 +109,25 @@ export class JetStreamSource implements EventSource {
     }
     const events: EngineEvent[] = [];
     const dead: DeadLetter[] = [];
-    const taken: JsMsg[] = [];
+    let last: JsMsg | undefined;
     const limits = this.o.limits ?? DEFAULT_DECODE_LIMITS;
     for (const m of msgs) {
-      if (m.seq <= this.position) {
-        // Already in the checkpoint (a redelivery racing the restart): acknowledge only.
-        m.ack();
-        continue;
-      }
+      // At or before the checkpoint (a redelivery racing the restart): covered by the next ack.
+      last = m;
+      if (m.seq <= this.position) continue;
       this.messages++;
       const d = decodeMessage(m.data, m.subject, m.seq, limits);
       for (const ev of d.events) events.push(ev);
       for (const x of d.dead) dead.push(x);
-      taken.push(m);
       this.position = m.seq;
     }
     return {
       events,
       dead,
       position: this.position,
-      ack: () => {
-        for (const m of taken) m.ack();
-      },
+      units: msgs.length,
+      // The consumer acknowledges cumulatively (AckPolicy.All): the batch's last message covers it.
+      ack: () => last?.ack(),
     };
   }
 

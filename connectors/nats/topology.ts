@@ -84,7 +84,7 @@ export async function provision(jsm: JetStreamManager, t: Topology, maxAckPendin
     if (!/consumer not found/i.test((err as Error).message)) throw err;
     await jsm.consumers.add(t.eventsStream, {
       durable_name: t.consumer,
-      ack_policy: AckPolicy.Explicit,
+      ack_policy: AckPolicy.All,
       ack_wait: ns(60_000),
       max_ack_pending: maxAckPending,
       max_deliver: -1,

@@ -96,7 +96,7 @@ export class EmbeddedBus implements EventSource {
         });
         this.wakeConsumer = undefined;
       }
-      if (this.queue.length === 0) return this.ended ? undefined : { events: [], dead: [], position: this.position, ack: noop };
+      if (this.queue.length === 0) return this.ended ? undefined : { events: [], dead: [], position: this.position, units: 0, ack: noop };
     }
     // Take everything queued as one batch (up to the bound): fewer, larger effects.
     const taken = this.queue.splice(0, this.queue.length);
@@ -113,6 +113,7 @@ export class EmbeddedBus implements EventSource {
       events,
       dead,
       position: this.position,
+      units: taken.length,
       ack: () => {
         for (const p of taken) p.done();
       },

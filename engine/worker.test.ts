@@ -1,0 +1,164 @@
+import { describe, expect, test } from "vitest";
+import { loadPack } from "../dsl/index.js";
+import { Engine } from "./engine.js";
+import type { EngineEvent } from "./event.js";
+import type { Checkpoint, CheckpointStore } from "./pipeline.js";
+import { alertCollector, type EventSource, runWorker, type SourceBatch } from "./worker.js";
+
+const T0 = Date.UTC(2024, 0, 1);
+const RULE = `rule brute { severity high when outcome == "failure" count >= 3 within 10s by ip }`;
+
+/** A source of fixed batches (one event each), logging every step in `log`. */
+function scriptedSource(n: number, log: string[]): EventSource {
+  let i = 0;
+  return {
+    name: "script",
+    start: () => Promise.resolve(),
+    next: () => {
+      if (i >= n) return Promise.resolve(undefined);
+      i++;
+      const pos = i;
+      const ev: EngineEvent = { id: `e${pos}`, ts: T0 + pos * 1000, seq: pos, fields: { outcome: "failure", ip: "a" }, source: "s", position: pos };
+      log.push(`batch ${pos}`);
+      const b: SourceBatch = { events: [ev], dead: [], position: pos, units: 1, ack: () => void log.push(`ack ${pos}`) };
+      return Promise.resolve(b);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A checkpoint store whose saves finish only when the test says so. */
+class GatedStore implements CheckpointStore {
+  readonly saved: { position: number; json: string }[] = [];
+  readonly gates: { position: number; open: () => void; fail: (e: Error) => void }[] = [];
+  constructor(private readonly log: string[]) {}
+  load(): Promise<Checkpoint | undefined> {
+    return Promise.resolve(undefined);
+  }
+  save(cp: Checkpoint): Promise<void> {
+    // As the contract says: serialise before the first await.
+    const json = JSON.stringify(cp.snapshot);
+    this.log.push(`save ${cp.position}`);
+    return new Promise<void>((resolve, reject) => {
+      this.gates.push({
+        position: cp.position,
+        open: () => {
+          this.saved.push({ position: cp.position, json });
+          this.log.push(`saved ${cp.position}`);
+          resolve();
+        },
+        fail: reject,
+      });
+    });
+  }
+}
+
+function setup(opts: { batches: number; maxPendingUnits: number; log: string[]; store: CheckpointStore }) {
+  const pack = loadPack([{ path: "t.vigil", text: RULE }]);
+  const collector = alertCollector();
+  const engine = new Engine(pack, { onAlert: collector.onAlert, onAlertUpdate: collector.onAlertUpdate, now: () => T0 + 86_400_000 });
+  const ctl = new AbortController();
+  const run = runWorker({
+    engine,
+    source: scriptedSource(opts.batches, opts.log),
+    sinks: [],
+    deadLetters: { deadLetter: () => Promise.resolve() },
+    checkpoints: opts.store,
+    checkpointIntervalMs: 0, // a checkpoint is due after every batch
+    maxPendingUnits: opts.maxPendingUnits,
+    signal: ctl.signal,
+    takeAlerts: collector.take,
+    log: () => undefined,
+  });
+  return { engine, run };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** Lets every save through as it comes, until the worker returns. */
+async function openAll(store: GatedStore, run: Promise<unknown>, from: number): Promise<void> {
+  let done = false;
+  void run.finally(() => (done = true)).catch(() => undefined);
+  let opened = from;
+  while (!done) {
+    while (opened < store.gates.length) store.gates[opened++]!.open();
+    await tick();
+  }
+}
+
+describe("the worker's pipelined checkpoint", () => {
+  test("evaluation goes on while a checkpoint is written; its batches are acknowledged only once it is durable", async () => {
+    const log: string[] = [];
+    const store = new GatedStore(log);
+    const { run } = setup({ batches: 5, maxPendingUnits: 100, log, store });
+    for (let i = 0; i < 5 && store.gates.length === 0; i++) await tick();
+    // The first checkpoint (after batch 1) is being written, and batches 2..5 are evaluated meanwhile.
+    for (let i = 0; i < 5; i++) await tick();
+    expect(log.slice(0, 2)).toEqual(["batch 1", "save 1"]);
+    expect(log).toContain("batch 5");
+    expect(log.filter((l) => l.startsWith("ack"))).toEqual([]);
+    store.gates[0]!.open();
+    await tick();
+    expect(log.filter((l) => l.startsWith("ack"))).toEqual(["ack 1"]);
+    // The final checkpoint covers the rest.
+    while (store.gates.length < 2) await tick();
+    store.gates[1]!.open();
+    const stats = await run;
+    expect(stats.position).toBe(5);
+    expect(log.filter((l) => l.startsWith("ack"))).toEqual(["ack 1", "ack 2", "ack 3", "ack 4", "ack 5"]);
+    // Every ack comes after the save that covers it.
+    for (const p of [1, 2, 3, 4, 5]) {
+      const saved = store.saved.find((s) => s.position >= p)!.position;
+      expect(log.indexOf(`ack ${p}`)).toBeGreaterThan(log.indexOf(`saved ${saved}`));
+    }
+  });
+
+  test("the snapshot is the state at the checkpoint's position, not later", async () => {
+    const log: string[] = [];
+    const store = new GatedStore(log);
+    const { run } = setup({ batches: 4, maxPendingUnits: 100, log, store });
+    while (store.gates.length === 0) await tick();
+    for (let i = 0; i < 5; i++) await tick(); // batches 2..4 evaluated while checkpoint 1 waits
+    store.gates[0]!.open();
+    while (store.gates.length < 2) await tick();
+    store.gates[1]!.open();
+    await run;
+    // A fresh engine restored from checkpoint 1 holds exactly one event in brute's window.
+    const first = JSON.parse(store.saved[0]!.json) as { counters: { events: number } };
+    expect(store.saved[0]!.position).toBe(1);
+    expect(first.counters.events).toBe(1);
+    const last = JSON.parse(store.saved[1]!.json) as { counters: { events: number } };
+    expect(store.saved[1]!.position).toBe(4);
+    expect(last.counters.events).toBe(4);
+  });
+
+  test("back-pressure: past maxPendingUnits the worker waits for the checkpoint in flight", async () => {
+    const log: string[] = [];
+    const store = new GatedStore(log);
+    const { run } = setup({ batches: 6, maxPendingUnits: 2, log, store });
+    while (store.gates.length === 0) await tick();
+    for (let i = 0; i < 10; i++) await tick();
+    // Checkpoint 1 is in flight; batches 2 and 3 make 2 pending units, and the worker waits there.
+    expect(log.filter((l) => l.startsWith("batch"))).toEqual(["batch 1", "batch 2", "batch 3"]);
+    store.gates[0]!.open();
+    for (let i = 0; i < 10; i++) await tick();
+    expect(store.gates.length).toBe(2);
+    expect(store.gates[1]!.position).toBe(3);
+    expect(log.filter((l) => l.startsWith("batch"))).toEqual(["batch 1", "batch 2", "batch 3"]);
+    store.gates[1]!.open();
+    await openAll(store, run, 2);
+    const stats = await run;
+    expect(stats.position).toBe(6);
+    expect(log.filter((l) => l.startsWith("ack"))).toEqual(["ack 1", "ack 2", "ack 3", "ack 4", "ack 5", "ack 6"]);
+  });
+
+  test("a failed checkpoint write fails the worker, and nothing it covers is acknowledged", async () => {
+    const log: string[] = [];
+    const store = new GatedStore(log);
+    const { run } = setup({ batches: 5, maxPendingUnits: 100, log, store });
+    while (store.gates.length === 0) await tick();
+    store.gates[0]!.fail(new Error("KV down"));
+    await expect(run).rejects.toThrow("KV down");
+    expect(log.filter((l) => l.startsWith("ack"))).toEqual([]);
+  });
+});
