@@ -44,4 +44,19 @@ describe("run and replay on bad input", () => {
       delete process.env.VIGIL_STORE;
     }
   });
+
+  test("the demo: the real access log in examples/ shows the two admin-page probes", async () => {
+    const env = process.env.NATS_URL;
+    delete process.env.NATS_URL;
+    process.env.VIGIL_STORE = "false";
+    try {
+      const out: string[] = [];
+      expect(await main(["run", "--input", "examples/apache-access.log"], { out: (l) => out.push(l), err: () => undefined })).toBe(0);
+      const alerts = out.map((l) => JSON.parse(l) as { rule: string; keys: Record<string, string>; type?: string }).filter((a) => a.type === undefined);
+      expect(alerts.map((a) => `${a.rule} ${a.keys["source.ip"]}`).sort()).toEqual(["web_admin_panel_probe 144.76.194.187", "web_admin_panel_probe 195.250.34.144"]);
+    } finally {
+      if (env !== undefined) process.env.NATS_URL = env;
+      delete process.env.VIGIL_STORE;
+    }
+  });
 });

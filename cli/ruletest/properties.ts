@@ -246,6 +246,7 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
   const runs = bigN ? Math.max(5, Math.min(opts.runs, Math.floor(20_000 / n))) : opts.runs;
   const unit = numeric ? Math.max(1, Math.ceil(Math.abs(model.threshold ?? corr.value) / 3)) : 1;
   const poolValue = (i: number) => (numeric ? (1 + (i % 3)) * unit : `v${i}`);
+  const templateValues = valuePaths.map((p) => [...new Set(stepTemplates.flat().map((t) => t[p]).filter((v) => v !== undefined))]);
 
   const itemArb: fc.Arbitrary<Item> = fc.record({
     kind: fc.constantFrom<Kind>("match", "match", "match", "near", "noise"),
@@ -280,10 +281,20 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
         for (const p of valuePaths) fields[p] = poolValue(it.vary ? it.value + j : it.value);
         for (const p of supPaths) fields[p] = `s${it.key}`;
         fields["@timestamp"] = new Date(t).toISOString();
-        // A key or value may break a condition (e.g. `user.name in admin_accounts`): keep the template's then.
+        // A key or value may break a condition (e.g. `user.name in admin_accounts`): keep the template's then,
+        // with the aggregated value drawn from the values the templates hold that the rule accepts
+        // (`distinct(url.path)` where `url.path in list`: the pool is the list's members).
         if (it.kind === "match" && !rule.match(fields)) {
           const ts = stepTemplates[step]!;
+          const kept = fields;
           fields = { ...ts[it.template % ts.length]!, "@timestamp": fields["@timestamp"] };
+          const withPools: Record<string, unknown> = { ...fields };
+          for (const p of [...paths, ...supPaths]) withPools[p] = kept[p];
+          valuePaths.forEach((p, k) => {
+            const vs = templateValues[k]!;
+            if (vs.length > 1) withPools[p] = vs[(it.vary ? it.value + j : it.value) % vs.length];
+          });
+          if (rule.match(withPools)) fields = withPools;
         }
         out.push({ id: `e${out.length + 1}`, ts: t, fields: fields });
       }
