@@ -1,4 +1,5 @@
-import { getField, parseEventTime, type EngineEvent, type EventFields } from "../../engine/index.js";
+import { fieldReader } from "../../dsl/index.js";
+import { parseEventTime, type EngineEvent, type EventFields } from "../../engine/index.js";
 import type { DeadLetter } from "../../engine/pipeline.js";
 
 export interface DecodeLimits {
@@ -16,6 +17,10 @@ export interface Decoded {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+// Resolved once: a reader per call would parse the path again for every event.
+const readTimestamp = fieldReader("@timestamp");
+const readEventId = fieldReader("event.id");
 
 /**
  * Decodes one message of `security.events.<service>.<category>`: one ECS JSON event, or many as
@@ -35,7 +40,8 @@ export function decodeMessage(data: Uint8Array, subject: string, streamSeq: numb
   } catch {
     return dead("invalid_utf8", "message is not valid UTF-8");
   }
-  const lines = text.split("\n");
+  // One event a message is the common case: no split.
+  const lines = text.indexOf("\n") < 0 ? [text] : text.split("\n");
   const out: Decoded = { events: [], dead: [] };
   let k = 0;
   for (const raw of lines) {
@@ -43,28 +49,27 @@ export function decodeMessage(data: Uint8Array, subject: string, streamSeq: numb
     if (line === "") continue;
     k++;
     if (k > limits.maxEventsPerMessage) {
-      out.dead.push({ reason: "too_many_events", message: `more than ${limits.maxEventsPerMessage} events in one message`, origin: subject, position: streamSeq, data: new TextEncoder().encode(line) });
+      out.dead.push(badLine("too_many_events", `more than ${limits.maxEventsPerMessage} events in one message`, subject, streamSeq, line));
       break;
     }
-    const bad = (reason: string, message: string) => out.dead.push({ reason, message, origin: subject, position: streamSeq, data: new TextEncoder().encode(line) });
     let fields: unknown;
     try {
       fields = JSON.parse(line);
     } catch (err) {
-      bad("invalid_json", `not JSON: ${(err as Error).message}`);
+      out.dead.push(badLine("invalid_json", `not JSON: ${(err as Error).message}`, subject, streamSeq, line));
       continue;
     }
     if (fields === null || typeof fields !== "object" || Array.isArray(fields)) {
-      bad("not_an_object", "an event must be a JSON object");
+      out.dead.push(badLine("not_an_object", "an event must be a JSON object", subject, streamSeq, line));
       continue;
     }
     const f = fields as EventFields;
-    const ts = parseEventTime(getField(f, "@timestamp"));
+    const ts = parseEventTime(readTimestamp(f));
     if (ts === undefined) {
-      bad("missing_timestamp", "the event has no usable @timestamp (RFC 3339 or epoch milliseconds)");
+      out.dead.push(badLine("missing_timestamp", "the event has no usable @timestamp (RFC 3339 or epoch milliseconds)", subject, streamSeq, line));
       continue;
     }
-    const id = getField(f, "event.id");
+    const id = readEventId(f);
     out.events.push({
       id: typeof id === "string" && id !== "" ? id : `${subject}#${streamSeq}${k > 1 ? `.${k}` : ""}`,
       ts,
@@ -75,4 +80,8 @@ export function decodeMessage(data: Uint8Array, subject: string, streamSeq: numb
     });
   }
   return out;
+}
+
+function badLine(reason: string, message: string, subject: string, streamSeq: number, line: string): DeadLetter {
+  return { reason, message, origin: subject, position: streamSeq, data: encoder.encode(line) };
 }
