@@ -18,6 +18,7 @@ import { topologyForPrefix, type Topology } from "../connectors/nats/topology.js
 import { type LogReadStats, readLogEvents } from "../connectors/sources/log-file.js";
 import { loadPack } from "../dsl/index.js";
 import { Engine, type EngineEvent } from "../engine/index.js";
+import { SETTINGS } from "../cli/config.js";
 import { collectPackFiles } from "../cli/pack-files.js";
 import { fmtRate, fmtRatio, printTable } from "./table.js";
 
@@ -25,8 +26,11 @@ interface Generator {
   generateAuthLog(out: string, opts: { lines: number; seed: number }): { lines: number };
 }
 
-const BATCH = 500;
-const MAX_ACK_PENDING = 20_000;
+// What `vigil run` runs with unless configured otherwise.
+const setting = (path: string): number => SETTINGS.find((x) => x.path === path)!.default as number;
+const BATCH = setting("nats.batch");
+const MAX_ACK_PENDING = setting("nats.max_ack_pending");
+const CHECKPOINT_INTERVAL_MS = setting("nats.checkpoint_interval");
 
 async function cleanup(nc: NatsConnection, t: Topology): Promise<void> {
   const jsm = await jetstreamManager(nc);
@@ -72,7 +76,7 @@ async function vigilRun(nc: NatsConnection, t: Topology, rulesDir: string, total
     makeEngine: (onAlert, onAlertUpdate) => new Engine(pack, { onAlert, onAlertUpdate }),
     batchSize: BATCH,
     maxAckPending: MAX_ACK_PENDING,
-    checkpointIntervalMs: 1000,
+    checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
     signal: ctl.signal,
     observer: {
       batch: (n) => {
@@ -103,7 +107,7 @@ async function latency(nc: NatsConnection, root: string, url: string, rulesDir: 
       makeEngine: (onAlert, onAlertUpdate) => new Engine(pack, { onAlert, onAlertUpdate }),
       batchSize: BATCH,
       maxAckPending: MAX_ACK_PENDING,
-      checkpointIntervalMs: 1000,
+      checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
       signal: ctl.signal,
       observer: {
         // Called once the batch's alerts are durable in JetStream: publish → alert.
@@ -170,7 +174,7 @@ export async function benchJetStream(root: string, o: { events: number; rate: nu
     const bareS = Math.min(...bare);
     const best = vigil.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     printTable(
-      `JetStream throughput: ${fmtRate(total)} events (${fmtRate(rs.lines)} generated sshd lines as ECS JSON, one a message), batch ${BATCH}, best of 2`,
+      `JetStream throughput: ${fmtRate(total)} events (${fmtRate(rs.lines)} generated sshd lines as ECS JSON, one a message), batch ${BATCH}, max_ack_pending ${MAX_ACK_PENDING}, checkpoint every ${CHECKPOINT_INTERVAL_MS} ms, best of 2`,
       ["consumer", "events/s", "ratio to bare", "alerts"],
       [
         ["bare consumer (fetch + ack)", fmtRate(total / bareS), fmtRatio(1), "-"],

@@ -36,7 +36,7 @@ if (all || suites.includes("language")) {
   if (!ok) process.exitCode = 1;
 }
 if (all || suites.includes("engine")) await benchEngine({ events: value("--events", 1_000_000) });
-if (all || suites.includes("jetstream")) await benchJetStream(root, { events: value("--js-events", 200_000), rate: value("--rate", 5000), seconds: value("--seconds", 10) });
+if (all || suites.includes("jetstream")) await benchJetStream(root, { events: value("--js-events", 200_000), rate: value("--rate", 5000), seconds: value("--seconds", 30) });
 if (all || suites.includes("store")) await benchStore({ alerts: value("--store-alerts", 20_000) });
 if (all || suites.includes("anomaly")) await benchAnomaly(root, { rows: value("--anomaly-rows", 1_000_000) });
 if (suites.includes("anomaly-eval")) {

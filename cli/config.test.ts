@@ -43,7 +43,7 @@ describe("configuration", () => {
       expect(cfg.str(config, "nats.url")).toBe("nats://from-env:4222");
       expect(cfg.num(config, "nats.batch")).toBe(100);
       expect(cfg.num(config, "shutdown_timeout")).toBe(1234);
-      expect(cfg.num(config, "nats.max_ack_pending")).toBe(20_000);
+      expect(cfg.num(config, "nats.max_ack_pending")).toBe(100_000);
       expect(cfg.str(config, "input.tz")).toBe("UTC");
     } finally {
       rmSync(dir, { recursive: true });

@@ -173,7 +173,7 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
       duplicateWindowMs: cfg.num(config, "nats.duplicate_window") ?? base.duplicateWindowMs,
     };
     const p = (parts = await openParts(config, pack, metrics, log, nc, true));
-    const maxAckPending = cfg.num(config, "nats.max_ack_pending") ?? 20_000;
+    const maxAckPending = cfg.num(config, "nats.max_ack_pending") ?? 100_000;
     let engine: Engine | undefined;
     const running = runJetStream({
       nc,
@@ -186,7 +186,7 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
       sinks: stdout,
       batchSize: cfg.num(config, "nats.batch") ?? 500,
       maxAckPending,
-      checkpointIntervalMs: cfg.num(config, "nats.checkpoint_interval") ?? 1000,
+      checkpointIntervalMs: cfg.num(config, "nats.checkpoint_interval") ?? 5000,
       limits: { maxMessageBytes: cfg.num(config, "nats.max_message_bytes") ?? 1 << 20, maxEventsPerMessage: cfg.num(config, "nats.max_events_per_message") ?? 10_000 },
       signal: controller.signal,
       idleStopMs: hooks.stopWhenIdleMs,
