@@ -6,6 +6,13 @@ export interface Io {
   exit?(code: number): void;
 }
 
+// When the reader of stdout goes away (`vigil replay … | head`), stop as a Unix filter does:
+// quietly, at once (on JetStream that is a crash, which the checkpoints make safe).
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 export const processIo: Io = {
   out: (line) => process.stdout.write(line + "\n"),
   err: (line) => process.stderr.write(line + "\n"),
