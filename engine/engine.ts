@@ -185,7 +185,8 @@ export class Engine {
   /**
    * The whole state as plain data (JSON-safe): the newest event time, counters, and each
    * rule's windows, suppressions and partial matches, tagged with the rule's version. A
-   * restored engine continues exactly where this one stopped.
+   * restored engine continues exactly where this one stopped. Detached: the engine never
+   * mutates what it returns, so a checkpoint store may serialise it while the engine goes on.
    */
   snapshot(): EngineSnapshot {
     const enc = new EventEncoder();
@@ -204,7 +205,7 @@ export class Engine {
             };
       rules[rt.rule.name] = {
         fingerprint: rt.rule.fingerprint,
-        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, v.alert]), suppressionExpiry: rt.suppressionExpiry.toArray() },
+        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, { ...v.alert }]), suppressionExpiry: rt.suppressionExpiry.toArray() },
       };
     }
     const stats: Record<string, RuleStats> = {};

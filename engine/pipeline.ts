@@ -38,8 +38,8 @@ export interface Checkpoint {
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
   /**
-   * Makes `cp` durable. Must take what it needs from `cp` before its first `await` (serialise
-   * it): the worker goes on evaluating, and so mutating engine state, while the write runs.
+   * Makes `cp` durable. The worker goes on evaluating while the write runs; `cp.snapshot` is
+   * detached from the engine (see `Engine.snapshot`), so it may be serialised at any pace.
    */
   save(cp: Checkpoint): Promise<void>;
 }

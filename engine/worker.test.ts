@@ -36,14 +36,13 @@ class GatedStore implements CheckpointStore {
     return Promise.resolve(undefined);
   }
   save(cp: Checkpoint): Promise<void> {
-    // As the contract says: serialise before the first await.
-    const json = JSON.stringify(cp.snapshot);
     this.log.push(`save ${cp.position}`);
     return new Promise<void>((resolve, reject) => {
       this.gates.push({
         position: cp.position,
         open: () => {
-          this.saved.push({ position: cp.position, json });
+          // Serialised only now, after the worker went on: the snapshot must be detached.
+          this.saved.push({ position: cp.position, json: JSON.stringify(cp.snapshot) });
           this.log.push(`saved ${cp.position}`);
           resolve();
         },

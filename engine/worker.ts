@@ -162,8 +162,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     inflight = [];
     await Promise.all(all);
   };
-  // The checkpoint is pipelined: the snapshot is taken (and serialised by the store) at once,
-  // then written while the next batches are evaluated; the batches it covers are acknowledged
+  // The checkpoint is pipelined: the snapshot is taken at once (between two batches), then
+  // serialised and written while the next batches are evaluated; the batches it covers are acknowledged
   // when it is durable. One write at a time; a failed write fails the loop at its next step.
   let pendingUnits = 0;
   let saving: Promise<void> | undefined;
@@ -196,8 +196,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       done();
       return;
     }
-    // The store takes what it needs from the snapshot before its first await (the engine
-    // goes on mutating its state after this call).
+    // The snapshot is detached: the store may serialise it while the next batches run.
     const write = o.checkpoints.save({ position, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() });
     stats.checkpoints++;
     saving = write.then(

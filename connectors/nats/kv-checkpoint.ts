@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { gunzipSync, gzip } from "node:zlib";
 import type { KV } from "@nats-io/kv";
 import type { Checkpoint, CheckpointStore } from "../../engine/pipeline.js";
+import { stringifySliced } from "./sliced-json.js";
 
 /** Under the 1 MB value limit of a NATS 2.9 server, with room for headers. */
 const CHUNK_BYTES = 900 * 1024;
@@ -49,9 +50,9 @@ export class KvCheckpointStore implements CheckpointStore {
   }
 
   async save(cp: Checkpoint): Promise<void> {
-    // Serialised before the first await: the engine goes on while the rest runs (compression
-    // in libuv's thread pool, then the writes).
-    const json = Buffer.from(JSON.stringify(cp));
+    // The snapshot is detached (Engine.snapshot): it is serialised in slices between the
+    // batches the worker goes on with, compressed in libuv's thread pool, then written.
+    const json = Buffer.from(await stringifySliced(cp));
     const zipped = await gzipAsync(json, { level: 1 });
     let prevManifest = this.last;
     if (prevManifest === undefined) {
