@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { decodeMessage } from "../connectors/nats/decode.js";
 import { EventPublisher } from "../connectors/nats/publish.js";
 import { runJetStream } from "../connectors/nats/runner.js";
 import { topologyForPrefix, type Topology } from "../connectors/nats/topology.js";
@@ -38,27 +39,36 @@ async function cleanup(nc: NatsConnection, t: Topology): Promise<void> {
   await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
 }
 
+type BareMode = "ack-all" | "decode" | "ack-each";
+
 /**
  * Pulls every message of the stream as `vigil run` does and acknowledges them a batch at a
- * time as it does (AckPolicy.All: the batch's last message), doing nothing else.
+ * time as it does (AckPolicy.All: the batch's last message), doing nothing else: the baseline.
+ * For context, two variants: `decode` also decodes each message into events as `vigil run`
+ * does (the floor of any consumer that reads the events); `ack-each` acknowledges every
+ * message (AckPolicy.Explicit, Vigil's scheme before cumulative acks).
  */
-async function bareConsumer(nc: NatsConnection, t: Topology, total: number, name: string): Promise<number> {
+async function bareConsumer(nc: NatsConnection, t: Topology, total: number, name: string, mode: BareMode): Promise<number> {
   const jsm = await jetstreamManager(nc);
-  await jsm.consumers.add(t.eventsStream, { durable_name: name, ack_policy: AckPolicy.All, max_ack_pending: MAX_ACK_PENDING });
+  await jsm.consumers.add(t.eventsStream, { durable_name: name, ack_policy: mode === "ack-each" ? AckPolicy.Explicit : AckPolicy.All, max_ack_pending: MAX_ACK_PENDING });
   const consumer = await jetstream(nc).consumers.get(t.eventsStream, name);
   const t0 = performance.now();
   let n = 0;
+  let decoded = 0;
   const iter = await consumer.consume({ max_messages: BATCH * 2 });
   let batch = [];
   for await (const m of iter) {
     batch.push(m);
     n++;
+    if (mode === "decode") decoded += decodeMessage(m.data, m.subject, m.seq).events.length;
     if (batch.length === BATCH || n >= total) {
-      batch[batch.length - 1]!.ack();
+      if (mode === "ack-each") for (const x of batch) x.ack();
+      else batch[batch.length - 1]!.ack();
       batch = [];
     }
     if (n >= total) break;
   }
+  if (mode === "decode" && decoded < total) throw new Error(`bare consumer decoded ${decoded} of ${total} events`);
   await iter.close();
   const s = (performance.now() - t0) / 1000;
   await jsm.consumers.delete(t.eventsStream, name);
@@ -165,19 +175,23 @@ export async function benchJetStream(root: string, o: { events: number; rate: nu
     const total = await pub.flush();
 
     // Alternate, best of two each: the machine may be busy.
-    const bare: number[] = [];
+    const bare: Record<BareMode, number[]> = { "ack-all": [], decode: [], "ack-each": [] };
     const vigil: { seconds: number; alerts: number }[] = [];
     for (let round = 0; round < 2; round++) {
-      bare.push(await bareConsumer(nc, t, total, `bare${round}`));
+      for (const mode of ["ack-all", "decode", "ack-each"] as const) bare[mode].push(await bareConsumer(nc, t, total, `bare_${mode}_${round}`, mode));
       vigil.push(await vigilRun(nc, t, rulesDir, total, `vigil${round}`));
     }
-    const bareS = Math.min(...bare);
+    const bareS = Math.min(...bare["ack-all"]);
+    const decodeS = Math.min(...bare.decode);
+    const eachS = Math.min(...bare["ack-each"]);
     const best = vigil.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     printTable(
       `JetStream throughput: ${fmtRate(total)} events (${fmtRate(rs.lines)} generated sshd lines as ECS JSON, one a message), batch ${BATCH}, max_ack_pending ${MAX_ACK_PENDING}, checkpoint every ${CHECKPOINT_INTERVAL_MS} ms, best of 2`,
       ["consumer", "events/s", "ratio to bare", "alerts"],
       [
-        ["bare consumer (fetch + ack)", fmtRate(total / bareS), fmtRatio(1), "-"],
+        ["bare consumer (fetch + cumulative ack, as vigil run acks): the baseline", fmtRate(total / bareS), fmtRatio(1), "-"],
+        ["  context: bare consumer that also decodes each message", fmtRate(total / decodeS), fmtRatio(bareS / decodeS), "-"],
+        ["  context: bare consumer acking every message", fmtRate(total / eachS), fmtRatio(bareS / eachS), "-"],
         ["vigil run (shipped pack)", fmtRate(total / best.seconds), fmtRatio(bareS / best.seconds), String(best.alerts)],
       ],
     );
