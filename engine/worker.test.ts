@@ -8,13 +8,19 @@ import { alertCollector, type EventSource, runWorker, type SourceBatch } from ".
 const T0 = Date.UTC(2024, 0, 1);
 const RULE = `rule brute { severity high when outcome == "failure" count >= 3 within 10s by ip }`;
 
-/** A source of fixed batches (one event each), logging every step in `log`. */
-function scriptedSource(n: number, log: string[]): EventSource {
+/** A source of fixed batches (one event each), then `idle` empty pulls, logging every step in `log`. */
+function scriptedSource(n: number, log: string[], idle = 0): EventSource {
   let i = 0;
+  let empties = 0;
   return {
     name: "script",
     start: () => Promise.resolve(),
     next: () => {
+      if (i >= n && empties < idle) {
+        empties++;
+        log.push("empty");
+        return Promise.resolve({ events: [], dead: [], position: n, units: 0, ack: () => undefined });
+      }
       if (i >= n) return Promise.resolve(undefined);
       i++;
       const pos = i;
@@ -52,14 +58,14 @@ class GatedStore implements CheckpointStore {
   }
 }
 
-function setup(opts: { batches: number; maxPendingUnits: number; log: string[]; store: CheckpointStore }) {
+function setup(opts: { batches: number; maxPendingUnits: number; log: string[]; store: CheckpointStore; idle?: number }) {
   const pack = loadPack([{ path: "t.vigil", text: RULE }]);
   const collector = alertCollector();
   const engine = new Engine(pack, { onAlert: collector.onAlert, onAlertUpdate: collector.onAlertUpdate, now: () => T0 + 86_400_000 });
   const ctl = new AbortController();
   const run = runWorker({
     engine,
-    source: scriptedSource(opts.batches, opts.log),
+    source: scriptedSource(opts.batches, opts.log, opts.idle),
     sinks: [],
     deadLetters: { deadLetter: () => Promise.resolve() },
     checkpoints: opts.store,
@@ -159,5 +165,15 @@ describe("the worker's pipelined checkpoint", () => {
     store.gates[0]!.fail(new Error("KV down"));
     await expect(run).rejects.toThrow("KV down");
     expect(log.filter((l) => l.startsWith("ack"))).toEqual([]);
+  });
+
+  test("an idle stream writes no checkpoints: empty pulls acknowledge nothing", async () => {
+    const log: string[] = [];
+    const store = new GatedStore(log);
+    const { run } = setup({ batches: 2, maxPendingUnits: 100, log, store, idle: 20 });
+    await openAll(store, run, 0);
+    expect(log.filter((l) => l === "empty")).toHaveLength(20);
+    // One checkpoint for batch 1, one for batch 2 (taken when batch 1's was written), none for the empty pulls.
+    expect(store.saved.map((s) => s.position)).toEqual([1, 2]);
   });
 });

@@ -253,10 +253,13 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
     stats.batches++;
     o.observer?.batch?.(evs.length, dead.length, now() - t0);
-    pending.push(() => b.ack());
-    pendingUnits += b.units;
-    pendingPosition = Math.max(pendingPosition, b.position);
     const empty = evs.length === 0 && b.dead.length === 0;
+    // An empty pull acknowledges nothing: an idle stream writes no checkpoints.
+    if (b.units > 0 || !empty) {
+      pending.push(() => b.ack());
+      pendingUnits += b.units;
+      pendingPosition = Math.max(pendingPosition, b.position);
+    }
     if (pendingUnits >= o.maxPendingUnits) await checkpoint(true);
     else if (empty || now() - lastCheckpoint >= o.checkpointIntervalMs) await checkpoint(false);
   }
