@@ -19,7 +19,8 @@ function scriptedSource(n: number, log: string[], idle = 0): EventSource {
       if (i >= n && empties < idle) {
         empties++;
         log.push("empty");
-        return Promise.resolve({ events: [], dead: [], position: n, units: 0, ack: () => undefined });
+        // As a real source does: an empty pull comes after a wait (here one turn of the loop).
+        return new Promise<SourceBatch>((r) => setImmediate(() => r({ events: [], dead: [], position: n, units: 0, ack: () => undefined })));
       }
       if (i >= n) return Promise.resolve(undefined);
       i++;
