@@ -7,7 +7,7 @@ import { AnomalyCorrelator } from "./anomaly/correlator.js";
 import type { AnomalyOptions } from "./anomaly/scorer.js";
 import { FirstSeenCorrelator } from "./correlate/first-seen.js";
 import { SequenceCorrelator } from "./correlate/sequence.js";
-import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar } from "./correlate/types.js";
+import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar, soleKey } from "./correlate/types.js";
 import { EventDecoder, EventEncoder, type StoredEvent } from "./snapshot-codec.js";
 import { KeyIndex } from "./state/key-index.js";
 import { TimedQueue } from "./state/timed-queue.js";
@@ -75,6 +75,10 @@ interface RuleRuntime {
   /** The state machine of sequence, absent and first-seen rules (thresholds live here). */
   readonly correlator: Correlator | undefined;
 }
+
+/** The results of an accepted event (shared: nothing is allocated per event). */
+const ACCEPTED: ProcessResult = Object.freeze({ accepted: true, late: false });
+const ACCEPTED_LATE: ProcessResult = Object.freeze({ accepted: true, late: true });
 
 /** How long `first seen` remembers a value after it was last seen, unless the pack says otherwise. */
 const FIRST_SEEN_TTL_MS = 90 * 86_400_000;
@@ -346,7 +350,7 @@ export class Engine {
         }
       }
     }
-    return { accepted: true, late };
+    return late ? ACCEPTED_LATE : ACCEPTED;
   }
 
   private evaluate(rt: RuleRuntime, ev: EngineEvent, wall: number): void {
@@ -375,7 +379,10 @@ export class Engine {
         return;
       }
     }
-    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), rt.singleKey ? values[0] : values, value, wall);
+    const key = soleKey(corr.by, ev);
+    if (key === null) return;
+    if (key !== undefined) this.feed(rt, corr, ev, key, undefined, value, wall);
+    else for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), rt.singleKey ? values[0] : values, value, wall);
     this.expire(rt, corr.windowMs);
   }
 
@@ -396,6 +403,8 @@ export class Engine {
         slots = rt.windows.get(ev, key);
       }
       slots ??= rt.windows.create(ev, key);
+      // Key values not passed: every by-field holds one value, read them again (once per new key).
+      keyValues ??= rt.singleKey ? (corr.by[0] as KeySpec).read(ev.fields) : keyCombinations(corr.by, ev)[0];
       w = new SlidingWindow(rt.windowKind, key, slots, keyValues, ev.ts);
       slots[rt.slot] = w;
       rt.live++;

@@ -45,3 +45,27 @@ test("property: a window's entries and aggregates equal a naive recomputation", 
     { numRuns: 300 },
   );
 });
+
+test("property: epoch-millisecond and fractional times come back exactly (times are stored relative to the window)", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(0, 1_733_000_000_000, 0.1, 1_733_000_000_000.25),
+      fc.array(fc.record({ dt: fc.integer({ min: -3, max: 5 }), frac: fc.constantFrom(0, 0, 0.1, 0.3) }), { maxLength: 60 }),
+      fc.integer({ min: 0, max: 20 }),
+      (start, steps, windowMs) => {
+        const w = new SlidingWindow("number", "k", [], "k", 0);
+        let ts = start;
+        const adds: { ts: number; v: number }[] = [];
+        steps.forEach((s, seq) => {
+          ts = Math.max(start, ts + s.dt) + s.frac;
+          adds.push({ ts, v: seq });
+          w.add({ id: `e${seq}`, ts, seq, fields: {} }, seq, windowMs);
+          const want = model(adds, windowMs);
+          expect(w.entries().map((e) => [e.ts, e.seq])).toEqual(want.map((e) => [e.ts, e.seq]));
+          expect(w.newestTs).toBe(want[want.length - 1]?.ts);
+        });
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

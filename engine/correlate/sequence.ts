@@ -2,7 +2,7 @@ import type { CompiledSequence, EventFields } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
-import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
+import { type Correlator, entryOf, type Firing, keyCombinations, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
 
 /** A partial match: the events bound so far, as a chain (the newest last), shared by the stages that extend it. */
@@ -23,6 +23,9 @@ interface KeyState {
   /** Time of this key's one timer in the expiry heap. */
   timer: number;
 }
+
+/** What steps read of earlier steps before the first step matched: nothing (shared, never written). */
+const NO_EVENTS: readonly (EventFields | undefined)[] = Object.freeze([]);
 
 /** The events of a partial match, oldest first. */
 function eventsOf(p: Partial): EngineEvent[] {
@@ -103,12 +106,14 @@ export class SequenceCorrelator implements Correlator {
     return false;
   }
 
-  /** Starts a partial at stage 1 for `key` (the event matched the first step). */
-  private begin(key: string, values: readonly unknown[], ev: EngineEvent): void {
-    let state = this.keys.get(key);
+  /**
+   * Starts a partial at stage 1 for `key` (the event matched the first step); `state`: the
+   * key's state when the caller already looked it up.
+   */
+  private begin(key: string, values: readonly unknown[] | undefined, ev: EngineEvent, state = this.keys.get(key)): void {
     if (state === undefined) {
       if (this.keys.size >= this.maxKeys) this.evictOne();
-      state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
+      state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values ?? []) : (values ?? []), stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
       this.keys.set(key, state);
       this.expiry.push(state.timer, key);
     }
@@ -119,6 +124,30 @@ export class SequenceCorrelator implements Correlator {
 
   /** Every step joins on the sequence's keys: one lookup per key and event. */
   private matchUniform(ev: EngineEvent): void {
+    const key = soleKey(this.corr.by, ev);
+    if (key === null) return;
+    if (key === undefined) {
+      this.matchUniformMany(ev);
+      return;
+    }
+    // The common case: one key.
+    const state = this.keys.get(key);
+    let completed = false;
+    if (state !== undefined)
+      for (let s = this.total - 1; s >= 1; s--)
+        if (this.extend(key, state, s, ev)) {
+          completed = true;
+          break;
+        }
+    const first = this.corr.steps[0];
+    if (first === undefined) return;
+    this.corr.slot.events = NO_EVENTS;
+    if (!first.match(ev.fields) || completed) return;
+    this.begin(key, undefined, ev, state);
+  }
+
+  /** `matchUniform` for an event with array-valued keys. */
+  private matchUniformMany(ev: EngineEvent): void {
     const combos = keyCombinations(this.corr.by, ev);
     if (combos.length === 0) return;
     // Distinct key strings (two combinations may print alike), each with its values.
@@ -144,9 +173,9 @@ export class SequenceCorrelator implements Correlator {
     }
     const first = this.corr.steps[0];
     if (first === undefined) return;
-    this.corr.slot.events = [];
+    this.corr.slot.events = NO_EVENTS;
     if (!first.match(ev.fields)) return;
-    for (let k = 0; k < keys.length; k++) if (completed?.[k] !== true) this.begin(keys[k] as string, valuesOf[k] as readonly unknown[], ev);
+    for (let k = 0; k < keys.length; k++) if (completed?.[k] !== true) this.begin(keys[k] as string, valuesOf[k], ev);
   }
 
   /** Steps join on their own keys: the keys of this event per step. */
@@ -164,7 +193,7 @@ export class SequenceCorrelator implements Correlator {
     }
     const first = steps[0];
     if (first === undefined) return;
-    this.corr.slot.events = [];
+    this.corr.slot.events = NO_EVENTS;
     if (!first.match(ev.fields)) return;
     for (const [key, values] of keysByStep[0] ?? []) if (!completed.has(key)) this.begin(key, values, ev);
   }

@@ -65,6 +65,27 @@ export function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknow
   return combos;
 }
 
+/**
+ * The one key an event joins when each by-field holds a single value (the common case, with
+ * no allocation beyond the key's text): its text; null when a by-field is missing (no key);
+ * undefined when a by-field holds an array (use `keyCombinations`).
+ */
+export function soleKey(by: readonly KeySpec[], ev: EngineEvent): string | null | undefined {
+  if (by.length === 1) {
+    const v = (by[0] as KeySpec).read(ev.fields);
+    if (v === undefined || v === null || v === "") return null;
+    return Array.isArray(v) ? undefined : typeof v === "string" ? v : keyText(v);
+  }
+  let key = "";
+  for (let i = 0; i < by.length; i++) {
+    const v = (by[i] as KeySpec).read(ev.fields);
+    if (v === undefined || v === null || v === "") return null;
+    if (Array.isArray(v)) return undefined;
+    key = i === 0 ? keyText(v) : key + KEY_SEP + keyText(v);
+  }
+  return key;
+}
+
 export function keyString(values: readonly unknown[]): string {
   return values.length === 1 ? keyText(values[0]) : values.map(keyText).join(KEY_SEP);
 }
