@@ -14,6 +14,7 @@ rule brute { severity high when fail count >= 3 within 20s by ip suppress 30s by
 rule spray { severity medium when fail distinct(user) >= 2 within 30s by ip }
 rule bytes { severity low when n > 0 sum(n) > 10 within 15s by ip }
 rule seq { severity critical sequence by ip within 40s { f: fail repeat >= 2  s: outcome == "success" } until outcome == "reset" }
+rule sameuser { severity high sequence by ip within 30s { f: fail  s: outcome == "success" and user == f.user } then lock_account(f.user) }
 rule quiet { severity low when outcome != "reset" absent for 25s by ip }
 rule newuser { severity low when outcome == "success" first seen user by ip learning 10s }
 `;

@@ -1,18 +1,21 @@
-import type { CompiledSequence, EventFields } from "../../dsl/index.js";
+import type { CompiledSequence, CompiledStep, EventFields } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type Correlator, entryOf, type Firing, keyCombinations, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
 
-/** A partial match: the events bound so far, as a chain (the newest last), shared by the stages that extend it. */
+/**
+ * A partial match: the events matched so far (evidence only), as a chain (the newest last),
+ * shared by the stages that extend it.
+ */
 interface Partial {
   readonly start: number;
   /** The newest event of the match. */
   readonly ev: EngineEvent;
   /** The partial this one extends (one event fewer). */
   readonly prev: Partial | undefined;
-  /** Per step, the latest event bound to it (what `step.field` reads). */
+  /** Per step, the fields of the latest event bound to it (what `step.field` reads); empty when no step or action reads them. */
   readonly bound: readonly (EventFields | undefined)[];
 }
 
@@ -26,6 +29,17 @@ interface KeyState {
 
 /** What steps read of earlier steps before the first step matched: nothing (shared, never written). */
 const NO_EVENTS: readonly (EventFields | undefined)[] = Object.freeze([]);
+
+/**
+ * What a partial match keeps of an event: what evidence shows (id, time, position, source),
+ * not its fields, which a stream's events would otherwise keep alive for as long as the match
+ * waits (what later steps read of it is kept apart, in `bound`, and only when they do).
+ */
+function evidenceOf(ev: EngineEvent): EngineEvent {
+  return { id: ev.id, ts: ev.ts, seq: ev.seq, fields: NO_FIELDS, source: ev.source, position: ev.position };
+}
+
+const NO_FIELDS: EventFields = Object.freeze({});
 
 /** The events of a partial match, oldest first. */
 function eventsOf(p: Partial): EngineEvent[] {
@@ -92,17 +106,20 @@ export class SequenceCorrelator implements Correlator {
     const slot = this.corr.slot;
     slot.events = p.bound;
     if (!step.match(ev.fields)) return false;
-    const bound = p.bound.slice();
-    bound[stepIndex] = ev.fields;
-    const next: Partial = { start: p.start, ev, prev: p, bound };
+    let bound = p.bound;
+    if (this.corr.readsSteps) {
+      bound = p.bound.slice();
+      (bound as (EventFields | undefined)[])[stepIndex] = ev.fields;
+    }
     if (s + 1 === this.total) {
       this.keys.delete(key);
       slot.events = bound;
-      this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: eventsOf(next).map((e) => entryOf(e)) });
+      const done: Partial = { start: p.start, ev, prev: p, bound };
+      this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: eventsOf(done).map((e) => entryOf(e)) });
       return true;
     }
     const cur = state.stages[s + 1];
-    if (cur === undefined || cur.start <= next.start) state.stages[s + 1] = next;
+    if (cur === undefined || cur.start <= p.start) state.stages[s + 1] = { start: p.start, ev: evidenceOf(ev), prev: p, bound };
     return false;
   }
 
@@ -113,13 +130,19 @@ export class SequenceCorrelator implements Correlator {
   private begin(key: string, values: readonly unknown[] | undefined, ev: EngineEvent, state = this.keys.get(key)): void {
     if (state === undefined) {
       if (this.keys.size >= this.maxKeys) this.evictOne();
-      state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values ?? []) : (values ?? []), stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
+      // Values not passed: each of the first step's key fields holds one value, read them again.
+      values ??= keyCombinations((this.corr.steps[0] as CompiledStep).by, ev)[0] ?? [];
+      state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
       this.keys.set(key, state);
       this.expiry.push(state.timer, key);
     }
-    const bound: (EventFields | undefined)[] = new Array<EventFields | undefined>(this.corr.steps.length);
-    bound[0] = ev.fields;
-    state.stages[1] = { start: ev.ts, ev, prev: undefined, bound };
+    let bound = NO_EVENTS;
+    if (this.corr.readsSteps) {
+      const b = new Array<EventFields | undefined>(this.corr.steps.length);
+      b[0] = ev.fields;
+      bound = b;
+    }
+    state.stages[1] = { start: ev.ts, ev: evidenceOf(ev), prev: undefined, bound };
   }
 
   /** Every step joins on the sequence's keys: one lookup per key and event. */
@@ -178,8 +201,35 @@ export class SequenceCorrelator implements Correlator {
     for (let k = 0; k < keys.length; k++) if (completed?.[k] !== true) this.begin(keys[k] as string, valuesOf[k], ev);
   }
 
-  /** Steps join on their own keys: the keys of this event per step. */
+  /** Steps join on their own keys: the key of this event per step (each key field holding one value). */
   private matchPerStep(ev: EngineEvent): void {
+    const steps = this.corr.steps;
+    const keyOf: (string | null)[] = [];
+    for (const step of steps) {
+      const k = soleKey(step.by, ev);
+      if (k === undefined) {
+        this.matchPerStepMany(ev);
+        return;
+      }
+      keyOf.push(k);
+    }
+    let completed: string[] | undefined;
+    for (let s = this.total - 1; s >= 1; s--) {
+      const key = keyOf[this.stepAt[s] as number];
+      if (key === null || key === undefined || completed?.includes(key) === true) continue;
+      const state = this.keys.get(key);
+      if (state !== undefined && this.extend(key, state, s, ev)) (completed ??= []).push(key);
+    }
+    const first = steps[0];
+    if (first === undefined) return;
+    this.corr.slot.events = NO_EVENTS;
+    if (!first.match(ev.fields)) return;
+    const key = keyOf[0];
+    if (key !== null && key !== undefined && completed?.includes(key) !== true) this.begin(key, undefined, ev);
+  }
+
+  /** `matchPerStep` for an event with array-valued keys: the keys of this event per step. */
+  private matchPerStepMany(ev: EngineEvent): void {
     const steps = this.corr.steps;
     const keysByStep = steps.map((s) => keyCombinations(s.by, ev).map((v) => [keyString(v), v] as const));
     const completed = new Set<string>();
@@ -230,7 +280,7 @@ export class SequenceCorrelator implements Correlator {
         s.values,
         [...s.stages].map((p) => {
           if (p === undefined) return null;
-          const events = eventsOf(p).map((e) => enc.ref(e));
+          const events = eventsOf(p).map((e) => enc.refEvidence(e));
           return { start: p.start, events, bound: p.bound.map((f) => enc.refFields(f)) };
         }),
         s.timer,
