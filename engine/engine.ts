@@ -125,8 +125,17 @@ export class Engine {
     this.unsupported = [];
     this.models = pack.models;
     this.stats.rules.clear();
-    /** Threshold rules keyed by the same fields share one map of keys. */
-    const keyIndexes = new Map<string, KeyIndex<SlidingWindow>>();
+    /**
+     * Rules keyed by the same fields share one map of keys (threshold windows, sequences whose
+     * steps all join on the sequence's keys, absence): one lookup per event and key.
+     */
+    const keyIndexes = new Map<string, KeyIndex<unknown>>();
+    const indexFor = (by: readonly KeySpec[]): KeyIndex<unknown> => {
+      const paths = by.map((k) => k.path).join("\u0000");
+      let index = keyIndexes.get(paths);
+      if (index === undefined) keyIndexes.set(paths, (index = new KeyIndex()));
+      return index;
+    };
     for (const rule of pack.rules) {
       if (!rule.enabled) continue;
       if (rule.correlation?.kind === "anomaly" && !pack.models.has(rule.correlation.model)) {
@@ -137,9 +146,8 @@ export class Engine {
       this.stats.rules.set(rule.name, stats);
       const threshold = rule.correlation?.kind === "threshold" ? rule.correlation : undefined;
       const windowMs = threshold?.windowMs ?? 0;
-      const byPaths = threshold === undefined ? "" : threshold.by.map((k) => k.path).join("\u0000");
-      let windows = keyIndexes.get(byPaths);
-      if (windows === undefined) keyIndexes.set(byPaths, (windows = new KeyIndex()));
+      // The slots of a threshold rule hold its windows (other rules' slots, other state).
+      const windows = indexFor(threshold?.by ?? []) as KeyIndex<SlidingWindow>;
       const rt: RuleRuntime = {
         rule,
         stats,
@@ -154,7 +162,7 @@ export class Engine {
         suppressionExpiry: new TimedQueue(),
         correlator: undefined,
       };
-      (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt);
+      (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt, indexFor);
       if (rt.correlator !== undefined) this.timed.push(rt.correlator);
       this.all.push(rt);
       if (rule.dispatch === undefined) this.unpinned.push(rt);
@@ -275,16 +283,16 @@ export class Engine {
     this.restore(snap);
   }
 
-  private correlatorFor(rt: RuleRuntime): Correlator | undefined {
+  private correlatorFor(rt: RuleRuntime, indexFor: (by: readonly KeySpec[]) => KeyIndex<unknown>): Correlator | undefined {
     const corr = rt.rule.correlation;
     const fire = (f: Firing) => this.fire(rt, f, this.now());
     const evicted = () => void rt.stats.evictedKeys++;
     const max = this.settings.maxKeysPerRule;
     switch (corr?.kind) {
       case "sequence":
-        return new SequenceCorrelator(corr, fire, max, evicted);
+        return new SequenceCorrelator(corr, fire, max, evicted, indexFor(corr.by));
       case "absent":
-        return new AbsentCorrelator(corr, fire, max, evicted);
+        return new AbsentCorrelator(corr, fire, max, evicted, indexFor(corr.by));
       case "first_seen":
         return new FirstSeenCorrelator(corr, fire, FIRST_SEEN_TTL_MS, max, evicted);
       case "anomaly": {
@@ -500,10 +508,10 @@ export class Engine {
       keys,
       count: entries.length,
       value,
-      first_event_at: new Date(first.ts).toISOString(),
-      last_event_at: new Date(last.ts).toISOString(),
-      fired_at: new Date(f.at).toISOString(),
-      detected_at: new Date(wall).toISOString(),
+      first_event_at: eventIso.of(first.ts),
+      last_event_at: eventIso.of(last.ts),
+      fired_at: eventIso.of(f.at),
+      detected_at: wallIso.of(wall),
       evidence: {
         event_ids: shown.map((e) => e.event.id),
         origins: shown.flatMap((e) => (e.event.source === undefined ? [] : [`${e.event.source}:${e.event.position ?? 0}`])),
@@ -520,6 +528,27 @@ export class Engine {
     this.opts.onAlert(alert);
   }
 }
+
+/**
+ * ISO text of times, equal times in a row sharing one string: alerts kept for suppression
+ * hold these strings, and one alert's times are often equal (a filter's first, last and
+ * firing times), as are the detection times of alerts raised within the same millisecond.
+ */
+class IsoCache {
+  private ms = NaN;
+  private text = "";
+
+  of(ms: number): string {
+    if (ms !== this.ms) {
+      this.text = new Date(ms).toISOString();
+      this.ms = ms;
+    }
+    return this.text;
+  }
+}
+
+const eventIso = new IsoCache();
+const wallIso = new IsoCache();
 
 function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEntry {
   return { ts: ev.ts, seq: ev.seq, event: ev, value };

@@ -2,21 +2,42 @@ import type { CompiledSequence, CompiledStep, EventFields } from "../../dsl/inde
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
-import { type Correlator, entryOf, type Firing, keyCombinations, keyString, soleKey } from "./types.js";
+import { type KeyIndex, SlotMap } from "../state/key-index.js";
+import { type Correlator, entryOf, type Firing, keyCombinations, type KeyStore, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
 
 /**
- * A partial match: the events matched so far (evidence only), as a chain (the newest last),
- * shared by the stages that extend it.
+ * A partial match: the events matched so far, as a chain (the newest last), shared by the
+ * stages that extend it. Each link keeps what evidence shows of its event (id, time, position,
+ * source), not the event: its fields would stay alive for as long as the match waits (what
+ * later steps read of them is kept apart, in `bound`, and only when they do).
  */
-interface Partial {
-  readonly start: number;
-  /** The newest event of the match. */
-  readonly ev: EngineEvent;
-  /** The partial this one extends (one event fewer). */
-  readonly prev: Partial | undefined;
-  /** Per step, the fields of the latest event bound to it (what `step.field` reads); empty when no step or action reads them. */
-  readonly bound: readonly (EventFields | undefined)[];
+class Partial {
+  readonly ts: number;
+  readonly seq: number;
+  readonly id: string;
+  readonly source: string | undefined;
+  readonly position: number | undefined;
+
+  constructor(
+    readonly start: number,
+    ev: EngineEvent,
+    /** The partial this one extends (one event fewer). */
+    readonly prev: Partial | undefined,
+    /** Per step, the fields of the latest event bound to it (what `step.field` reads); empty when no step or action reads them. */
+    readonly bound: readonly (EventFields | undefined)[],
+  ) {
+    this.ts = ev.ts;
+    this.seq = ev.seq;
+    this.id = ev.id;
+    this.source = ev.source;
+    this.position = ev.position;
+  }
+
+  /** The event as evidence shows it. */
+  event(): EngineEvent {
+    return { id: this.id, ts: this.ts, seq: this.seq, fields: NO_FIELDS, source: this.source, position: this.position };
+  }
 }
 
 interface KeyState {
@@ -30,21 +51,12 @@ interface KeyState {
 /** What steps read of earlier steps before the first step matched: nothing (shared, never written). */
 const NO_EVENTS: readonly (EventFields | undefined)[] = Object.freeze([]);
 
-/**
- * What a partial match keeps of an event: what evidence shows (id, time, position, source),
- * not its fields, which a stream's events would otherwise keep alive for as long as the match
- * waits (what later steps read of it is kept apart, in `bound`, and only when they do).
- */
-function evidenceOf(ev: EngineEvent): EngineEvent {
-  return { id: ev.id, ts: ev.ts, seq: ev.seq, fields: NO_FIELDS, source: ev.source, position: ev.position };
-}
-
 const NO_FIELDS: EventFields = Object.freeze({});
 
 /** The events of a partial match, oldest first. */
 function eventsOf(p: Partial): EngineEvent[] {
   const out: EngineEvent[] = [];
-  for (let q: Partial | undefined = p; q !== undefined; q = q.prev) out.push(q.ev);
+  for (let q: Partial | undefined = p; q !== undefined; q = q.prev) out.push(q.event());
   return out.reverse();
 }
 
@@ -60,7 +72,7 @@ function eventsOf(p: Partial): EngineEvent[] {
  * partial can still complete.
  */
 export class SequenceCorrelator implements Correlator {
-  private readonly keys = new Map<string, KeyState>();
+  private readonly keys: KeyStore<KeyState>;
   private readonly expiry = new MinHeap<string>();
   /** stepAt[s]: the step the (s+1)-th event of a match belongs to. */
   private readonly stepAt: number[] = [];
@@ -73,12 +85,16 @@ export class SequenceCorrelator implements Correlator {
     private readonly fire: (f: Firing) => void,
     private readonly maxKeys: number,
     private readonly onEvict: () => void,
+    /** The map of keys of the rules keyed like this sequence (shared when every step joins on its keys). */
+    index?: KeyIndex<unknown>,
   ) {
     corr.steps.forEach((s, i) => {
       for (let r = 0; r < s.repeat; r++) this.stepAt.push(i);
     });
     this.total = this.stepAt.length;
     this.uniform = corr.steps.every((s) => s.by.length === corr.by.length && s.by.every((k, i) => k.path === corr.by[i]?.path));
+    // Keys joined by the sequence's own fields can share the map of the rules keyed alike.
+    this.keys = index === undefined || !this.uniform ? new Map() : new SlotMap(index, index.addSlot());
   }
 
   onEvent(ev: EngineEvent): void {
@@ -99,7 +115,7 @@ export class SequenceCorrelator implements Correlator {
   private extend(key: string, state: KeyState, s: number, ev: EngineEvent): boolean {
     const p = state.stages[s];
     if (p === undefined) return false;
-    if (ev.ts - p.start > this.corr.windowMs || ev.ts < p.ev.ts) return false;
+    if (ev.ts - p.start > this.corr.windowMs || ev.ts < p.ts) return false;
     const stepIndex = this.stepAt[s] as number;
     const step = this.corr.steps[stepIndex];
     if (step === undefined) return false;
@@ -114,12 +130,12 @@ export class SequenceCorrelator implements Correlator {
     if (s + 1 === this.total) {
       this.keys.delete(key);
       slot.events = bound;
-      const done: Partial = { start: p.start, ev, prev: p, bound };
+      const done = new Partial(p.start, ev, p, bound);
       this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: eventsOf(done).map((e) => entryOf(e)) });
       return true;
     }
     const cur = state.stages[s + 1];
-    if (cur === undefined || cur.start <= p.start) state.stages[s + 1] = { start: p.start, ev: evidenceOf(ev), prev: p, bound };
+    if (cur === undefined || cur.start <= p.start) state.stages[s + 1] = new Partial(p.start, ev, p, bound);
     return false;
   }
 
@@ -127,13 +143,13 @@ export class SequenceCorrelator implements Correlator {
    * Starts a partial at stage 1 for `key` (the event matched the first step); `state`: the
    * key's state when the caller already looked it up.
    */
-  private begin(key: string, values: readonly unknown[] | undefined, ev: EngineEvent, state = this.keys.get(key)): void {
+  private begin(key: string, values: readonly unknown[] | undefined, ev: EngineEvent, state = this.keys.get(key, ev)): void {
     if (state === undefined) {
       if (this.keys.size >= this.maxKeys) this.evictOne();
       // Values not passed: each of the first step's key fields holds one value, read them again.
       values ??= keyCombinations((this.corr.steps[0] as CompiledStep).by, ev)[0] ?? [];
       state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
-      this.keys.set(key, state);
+      this.keys.set(key, state, ev);
       this.expiry.push(state.timer, key);
     }
     let bound = NO_EVENTS;
@@ -142,7 +158,7 @@ export class SequenceCorrelator implements Correlator {
       b[0] = ev.fields;
       bound = b;
     }
-    state.stages[1] = { start: ev.ts, ev: evidenceOf(ev), prev: undefined, bound };
+    state.stages[1] = new Partial(ev.ts, ev, undefined, bound);
   }
 
   /** Every step joins on the sequence's keys: one lookup per key and event. */
@@ -154,7 +170,7 @@ export class SequenceCorrelator implements Correlator {
       return;
     }
     // The common case: one key.
-    const state = this.keys.get(key);
+    const state = this.keys.get(key, ev);
     let completed = false;
     if (state !== undefined)
       for (let s = this.total - 1; s >= 1; s--)
@@ -185,7 +201,7 @@ export class SequenceCorrelator implements Correlator {
     let completed: boolean[] | undefined;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
-      const state = this.keys.get(key);
+      const state = this.keys.get(key, ev);
       if (state === undefined) continue;
       for (let s = this.total - 1; s >= 1; s--) {
         if (this.extend(key, state, s, ev)) {
@@ -299,7 +315,7 @@ export class SequenceCorrelator implements Correlator {
         if (p === null) return;
         const bound = p.bound.map((i) => dec.fields(i));
         let chain: Partial | undefined;
-        for (const i of p.events) chain = { start: p.start, ev: dec.get(i), prev: chain, bound };
+        for (const i of p.events) chain = new Partial(p.start, dec.get(i), chain, bound);
         restored[s] = chain;
       });
       // A snapshot from before one timer per key holds no timer: the key's timer is then its latest start's.

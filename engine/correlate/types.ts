@@ -36,6 +36,17 @@ export interface Correlator {
   restore(data: unknown, dec: EventDecoder): void;
 }
 
+/** A correlation's state by key: a Map, or its slot in a map of keys shared with other rules (`SlotMap`). */
+export interface KeyStore<V> {
+  readonly size: number;
+  /** `ev`: the event being processed, when there is one (a shared map's lookup is then shared). */
+  get(key: string, ev?: object): V | undefined;
+  set(key: string, value: V, ev?: object): void;
+  delete(key: string): boolean;
+  clear(): void;
+  [Symbol.iterator](): Iterator<[string, V]>;
+}
+
 export const KEY_SEP = "\u001f";
 const MAX_KEY_COMBINATIONS = 16;
 
