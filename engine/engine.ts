@@ -39,7 +39,8 @@ export interface RuleStats {
 
 /** The engine's state as plain, JSON-safe data (see `Engine.snapshot`). */
 export interface EngineSnapshot {
-  readonly version: 1;
+  /** 2: a suppression's alert may be null (see `Engine.holdAlert`); version 1 is read as well. */
+  readonly version: 1 | 2;
   readonly maxTs: number | null;
   readonly counters: { readonly events: number; readonly late: number; readonly refused: number };
   readonly ruleStats: Readonly<Record<string, RuleStats>>;
@@ -69,8 +70,8 @@ interface RuleRuntime {
   readonly singleKey: boolean;
   /** How far a key's newest time may move before it is queued again. */
   readonly granularity: number;
-  /** Suppression per key: until when (event time), and the alert that counts the hits. */
-  readonly suppression: Map<string, { until: number; alert: Alert }>;
+  /** Suppression per key: until when (event time), and the alert that counts the hits (see `holdAlert`). */
+  readonly suppression: Map<string, { until: number; alert: HeldAlert }>;
   readonly suppressionExpiry: TimedQueue<string>;
   /** The state machine of sequence, absent and first-seen rules (thresholds live here). */
   readonly correlator: Correlator | undefined;
@@ -216,13 +217,13 @@ export class Engine {
             };
       rules[rt.rule.name] = {
         fingerprint: rt.rule.fingerprint,
-        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, v.alert]), suppressionExpiry: rt.suppressionExpiry.toArray() },
+        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, alertOf(v.alert) ?? null]), suppressionExpiry: rt.suppressionExpiry.toArray() },
       };
     }
     const stats: Record<string, RuleStats> = {};
     for (const [name, st] of this.stats.rules) stats[name] = { ...st };
     return {
-      version: 1,
+      version: 2,
       maxTs: this.maxTs === -Infinity ? null : this.maxTs,
       counters: { events: this.stats.events, late: this.stats.late, refused: this.stats.refused },
       ruleStats: stats,
@@ -236,7 +237,7 @@ export class Engine {
    * new, start empty; rules that are gone are dropped.
    */
   restore(snap: EngineSnapshot): void {
-    if (snap.version !== 1) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)}`);
+    if (snap.version !== 1 && snap.version !== 2) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)} (this engine reads versions 1 and 2)`);
     const dec = new EventDecoder(snap.events);
     this.maxTs = snap.maxTs ?? -Infinity;
     this.stats.events = snap.counters.events;
@@ -250,7 +251,7 @@ export class Engine {
       const state = saved.state as {
         windows?: [string, unknown[], [number, string | number | null][], number][];
         expiry?: [string, number][];
-        suppression: [string, number, Alert][];
+        suppression: [string, number, Alert | null][];
         suppressionExpiry: [string, number][];
       };
       if (rt.correlator !== undefined) rt.correlator.restore(state, dec);
@@ -268,7 +269,7 @@ export class Engine {
           if (w !== undefined) rt.expiry.push(t, w);
         }
       }
-      for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: { ...alert } });
+      for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: alert === null ? undefined : this.holdAlert({ ...alert }) });
       for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push(t, key);
     }
   }
@@ -470,6 +471,18 @@ export class Engine {
     }
   }
 
+  /**
+   * How a suppression holds the alert that counts its hits. Updates are reported through
+   * `onAlertUpdate`; without it, only whoever holds the alert can see its count go up (a
+   * replay prints its alerts at the end), and once no one does, no one can: the alert is then
+   * held weakly, so that an engine whose alerts are dropped does not keep them alive for the
+   * suppression's duration. (A snapshot of such an engine holds the alert only while someone
+   * else does; restoring it is the same to every observer.)
+   */
+  private holdAlert(alert: Alert): HeldAlert {
+    return this.opts.onAlertUpdate === undefined ? new WeakRef(alert) : alert;
+  }
+
   private fire(rt: RuleRuntime, f: Firing, wall: number): void {
     const rule = rt.rule;
     const { trigger: ev, keyValues, entries, value } = f;
@@ -484,9 +497,10 @@ export class Engine {
       supKey = supValues.map(keyText).join(KEY_SEP);
       const current = missingKey ? undefined : rt.suppression.get(supKey);
       if (current !== undefined && f.at < current.until) {
-        current.alert.suppressed++;
+        const counted = alertOf(current.alert);
+        if (counted !== undefined) counted.suppressed++;
         rt.stats.suppressed++;
-        this.opts.onAlertUpdate?.(current.alert);
+        if (counted !== undefined) this.opts.onAlertUpdate?.(counted);
         return;
       }
     }
@@ -521,12 +535,19 @@ export class Engine {
       actions: planActions(rule, ev),
     };
     if (sup !== undefined && !missingKey) {
-      rt.suppression.set(supKey, { until: f.at + sup.ms, alert });
+      rt.suppression.set(supKey, { until: f.at + sup.ms, alert: this.holdAlert(alert) });
       rt.suppressionExpiry.push(f.at + sup.ms, supKey);
     }
     rt.stats.alerts++;
     this.opts.onAlert(alert);
   }
+}
+
+/** A suppression's alert: held strongly, weakly (see `Engine.holdAlert`), or none (restored without one). */
+type HeldAlert = Alert | WeakRef<Alert> | undefined;
+
+function alertOf(held: HeldAlert): Alert | undefined {
+  return held instanceof WeakRef ? held.deref() : held;
 }
 
 /**
