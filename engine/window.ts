@@ -1,3 +1,4 @@
+import { canonicalSource } from "./correlate/types.js";
 import type { EngineEvent } from "./event.js";
 
 /**
@@ -113,7 +114,7 @@ export class SlidingWindow {
     d[o + SEQ] = seq;
     d[o + POS] = ev.position;
     d[o + ID] = ev.id;
-    d[o + SRC] = ev.source;
+    d[o + SRC] = canonicalSource(ev.source);
     this.end++;
     if (S > VAL) {
       d[o + VAL] = value;

@@ -3,7 +3,7 @@ import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
 import { type KeyIndex, SlotMap } from "../state/key-index.js";
-import { type Correlator, entryOf, type Firing, keyCombinations, type KeyStore, keyString, soleKey } from "./types.js";
+import { canonicalSource, type Correlator, entryOf, type Firing, keyCombinations, type KeyStore, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
 
 /**
@@ -30,7 +30,7 @@ class Partial {
     this.ts = ev.ts;
     this.seq = ev.seq;
     this.id = ev.id;
-    this.source = ev.source;
+    this.source = canonicalSource(ev.source);
     this.position = ev.position;
   }
 

@@ -54,6 +54,24 @@ export function entryOf(ev: EngineEvent, value?: string | number): WindowEntry {
   return { ts: ev.ts, seq: ev.seq, event: ev, value };
 }
 
+/** One string per distinct source (file, subject), up to this many: see `canonicalSource`. */
+const SOURCES_MAX = 4096;
+const sources = new Map<string, string>();
+
+/**
+ * The one copy kept of an event's source text. Every event decoded from a stream carries its
+ * own copy of a text shared by a great many (`security.events.sshd.authentication`), and
+ * state that keeps evidence (window entries, partial matches) would otherwise keep one per
+ * entry.
+ */
+export function canonicalSource(source: string | undefined): string | undefined {
+  if (source === undefined) return undefined;
+  const kept = sources.get(source);
+  if (kept !== undefined) return kept;
+  if (sources.size < SOURCES_MAX) sources.set(source, source);
+  return source;
+}
+
 export function firstScalar(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
 }
