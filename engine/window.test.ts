@@ -69,3 +69,13 @@ test("property: epoch-millisecond and fractional times come back exactly (times 
     { numRuns: 300 },
   );
 });
+
+test("times far apart (beyond the window's rebase distance) come back exactly", () => {
+  const w = new SlidingWindow("count", "k", [], "k", 1_733_000_000_000);
+  const times = [1_733_000_000_000, 1_733_000_000_000 + 2 ** 30 + 7, 1_733_000_000_000 + 2 ** 31 + 3, 1_733_000_000_000 + 2 ** 31 + 2];
+  times.forEach((ts, seq) => w.add({ id: `e${seq}`, ts, seq, fields: {} }, undefined, 2 ** 33));
+  expect(w.entries().map((e) => e.ts)).toEqual([times[0], times[1], times[3], times[2]]);
+  w.queuedAt = times[2] as number;
+  expect(w.queuedAt).toBe(times[2]);
+  expect(w.newestTs).toBe(times[2]);
+});

@@ -31,6 +31,9 @@ const VAL = 5;
 
 type Slot = number | string | undefined;
 
+/** Offsets from a window's base beyond this (about 12 days) move the base, so that they stay small integers. */
+const REBASE_AT = 2 ** 30;
+
 /**
  * One key's window, flat: all entries in one array, a fixed number of slots each (time, seq,
  * position, id, source, and the aggregated value unless the window counts), rather than an
@@ -50,8 +53,13 @@ export class SlidingWindow {
   /** Slots per entry: 5, or 6 with the aggregated value. */
   private readonly stride: number;
   private readonly distinct: boolean;
-  /** Event time that stored times are relative to (the first entry's; 0 when times are not integers). */
-  private base = 0;
+  /**
+   * Event time that stored times are relative to (the window's creation time; moved when
+   * offsets grow large; 0 once a time is not an integer: differences would round).
+   */
+  private base: number;
+  /** `queuedAt`, relative to `base` (a small integer, stored unboxed). */
+  private queuedOff: number;
   private sum = 0;
   /** Occurrences of each value in the window, for a distinct window with many entries. */
   private counts: Map<string | number, number> | undefined;
@@ -64,10 +72,22 @@ export class SlidingWindow {
     /** The key's values: the value itself for a single by-field, else the array of values. */
     readonly keyValues: unknown,
     /** Event time of this window's latest entry in the expiry queue. */
-    public queuedAt: number,
+    queuedAt: number,
   ) {
+    this.base = Number.isSafeInteger(queuedAt) ? queuedAt : 0;
+    this.queuedOff = queuedAt - this.base;
     this.stride = kind === "count" ? 5 : 6;
     this.distinct = kind === "distinct";
+  }
+
+  /** Event time of this window's latest entry in the expiry queue. */
+  get queuedAt(): number {
+    return this.base + this.queuedOff;
+  }
+
+  set queuedAt(t: number) {
+    if (this.base !== 0 && !Number.isSafeInteger(t)) this.rebase(0);
+    this.queuedOff = t - this.base;
   }
 
   /** The window was dropped from its rule (its entries in the expiry queue are stale). */
@@ -93,8 +113,10 @@ export class SlidingWindow {
   /** Adds an entry (keeping (ts, seq) order for late arrivals) and evicts what fell out of the window. */
   add(ev: EngineEvent, value: string | number | undefined, windowMs: number): void {
     const seq = ev.seq;
-    if (this.end === this.head) this.base = Number.isSafeInteger(ev.ts) ? ev.ts : 0;
-    else if (this.base !== 0 && !Number.isSafeInteger(ev.ts)) this.rebase();
+    if (this.base !== 0) {
+      if (!Number.isSafeInteger(ev.ts)) this.rebase(0);
+      else if (Math.abs(ev.ts - this.base) > REBASE_AT) this.rebase(ev.ts);
+    }
     const t = ev.ts - this.base;
     const S = this.stride;
     if (S * this.end === this.data.length) this.makeRoom();
@@ -126,11 +148,13 @@ export class SlidingWindow {
     this.evictBefore(this.newestTs - windowMs);
   }
 
-  /** Stores absolute times from now on (a time that is not an integer: differences would round). */
-  private rebase(): void {
+  /** Stores times relative to `base` from now on (0: absolute times, for times that are not integers). */
+  private rebase(base: number): void {
     const S = this.stride;
-    for (let i = this.head; i < this.end; i++) (this.data[S * i] as number) += this.base;
-    this.base = 0;
+    const shift = this.base - base;
+    for (let i = this.head; i < this.end; i++) (this.data[S * i] as number) += shift;
+    this.queuedOff += shift;
+    this.base = base;
   }
 
   /** The array is full: move the live entries to the front, or double the capacity. */
