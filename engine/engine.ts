@@ -7,7 +7,7 @@ import { AnomalyCorrelator } from "./anomaly/correlator.js";
 import type { AnomalyOptions } from "./anomaly/scorer.js";
 import { FirstSeenCorrelator } from "./correlate/first-seen.js";
 import { SequenceCorrelator } from "./correlate/sequence.js";
-import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar } from "./correlate/types.js";
+import { type Correlator, type Firing, KEY_SEP, keyCombinations, firstScalar, soleKey } from "./correlate/types.js";
 import { EventDecoder, EventEncoder, type StoredEvent } from "./snapshot-codec.js";
 import { KeyIndex } from "./state/key-index.js";
 import { TimedQueue } from "./state/timed-queue.js";
@@ -39,7 +39,8 @@ export interface RuleStats {
 
 /** The engine's state as plain, JSON-safe data (see `Engine.snapshot`). */
 export interface EngineSnapshot {
-  readonly version: 1;
+  /** 2: a suppression's alert may be null (see `Engine.holdAlert`); version 1 is read as well. */
+  readonly version: 1 | 2;
   readonly maxTs: number | null;
   readonly counters: { readonly events: number; readonly late: number; readonly refused: number };
   readonly ruleStats: Readonly<Record<string, RuleStats>>;
@@ -69,12 +70,16 @@ interface RuleRuntime {
   readonly singleKey: boolean;
   /** How far a key's newest time may move before it is queued again. */
   readonly granularity: number;
-  /** Suppression per key: until when (event time), and the alert that counts the hits. */
-  readonly suppression: Map<string, { until: number; alert: Alert }>;
+  /** Suppression per key: until when (event time), and the alert that counts the hits (see `holdAlert`). */
+  readonly suppression: Map<string, { until: number; alert: HeldAlert }>;
   readonly suppressionExpiry: TimedQueue<string>;
   /** The state machine of sequence, absent and first-seen rules (thresholds live here). */
   readonly correlator: Correlator | undefined;
 }
+
+/** The results of an accepted event (shared: nothing is allocated per event). */
+const ACCEPTED: ProcessResult = Object.freeze({ accepted: true, late: false });
+const ACCEPTED_LATE: ProcessResult = Object.freeze({ accepted: true, late: true });
 
 /** How long `first seen` remembers a value after it was last seen, unless the pack says otherwise. */
 const FIRST_SEEN_TTL_MS = 90 * 86_400_000;
@@ -121,8 +126,17 @@ export class Engine {
     this.unsupported = [];
     this.models = pack.models;
     this.stats.rules.clear();
-    /** Threshold rules keyed by the same fields share one map of keys. */
-    const keyIndexes = new Map<string, KeyIndex<SlidingWindow>>();
+    /**
+     * Rules keyed by the same fields share one map of keys (threshold windows, sequences whose
+     * steps all join on the sequence's keys, absence): one lookup per event and key.
+     */
+    const keyIndexes = new Map<string, KeyIndex<unknown>>();
+    const indexFor = (by: readonly KeySpec[]): KeyIndex<unknown> => {
+      const paths = by.map((k) => k.path).join("\u0000");
+      let index = keyIndexes.get(paths);
+      if (index === undefined) keyIndexes.set(paths, (index = new KeyIndex()));
+      return index;
+    };
     for (const rule of pack.rules) {
       if (!rule.enabled) continue;
       if (rule.correlation?.kind === "anomaly" && !pack.models.has(rule.correlation.model)) {
@@ -133,9 +147,8 @@ export class Engine {
       this.stats.rules.set(rule.name, stats);
       const threshold = rule.correlation?.kind === "threshold" ? rule.correlation : undefined;
       const windowMs = threshold?.windowMs ?? 0;
-      const byPaths = threshold === undefined ? "" : threshold.by.map((k) => k.path).join("\u0000");
-      let windows = keyIndexes.get(byPaths);
-      if (windows === undefined) keyIndexes.set(byPaths, (windows = new KeyIndex()));
+      // The slots of a threshold rule hold its windows (other rules' slots, other state).
+      const windows = indexFor(threshold?.by ?? []) as KeyIndex<SlidingWindow>;
       const rt: RuleRuntime = {
         rule,
         stats,
@@ -150,7 +163,7 @@ export class Engine {
         suppressionExpiry: new TimedQueue(),
         correlator: undefined,
       };
-      (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt);
+      (rt as { correlator: Correlator | undefined }).correlator = this.correlatorFor(rt, indexFor);
       if (rt.correlator !== undefined) this.timed.push(rt.correlator);
       this.all.push(rt);
       if (rule.dispatch === undefined) this.unpinned.push(rt);
@@ -205,13 +218,14 @@ export class Engine {
             };
       rules[rt.rule.name] = {
         fingerprint: rt.rule.fingerprint,
-        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, { ...v.alert }]), suppressionExpiry: rt.suppressionExpiry.toArray() },
+        // A copy of the alert: the snapshot stays detached while the alert's count goes on.
+        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, copyOf(alertOf(v.alert))]), suppressionExpiry: rt.suppressionExpiry.toArray() },
       };
     }
     const stats: Record<string, RuleStats> = {};
     for (const [name, st] of this.stats.rules) stats[name] = { ...st };
     return {
-      version: 1,
+      version: 2,
       maxTs: this.maxTs === -Infinity ? null : this.maxTs,
       counters: { events: this.stats.events, late: this.stats.late, refused: this.stats.refused },
       ruleStats: stats,
@@ -225,7 +239,7 @@ export class Engine {
    * new, start empty; rules that are gone are dropped.
    */
   restore(snap: EngineSnapshot): void {
-    if (snap.version !== 1) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)}`);
+    if (snap.version !== 1 && snap.version !== 2) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)} (this engine reads versions 1 and 2)`);
     const dec = new EventDecoder(snap.events);
     this.maxTs = snap.maxTs ?? -Infinity;
     this.stats.events = snap.counters.events;
@@ -239,7 +253,7 @@ export class Engine {
       const state = saved.state as {
         windows?: [string, unknown[], [number, string | number | null][], number][];
         expiry?: [string, number][];
-        suppression: [string, number, Alert][];
+        suppression: [string, number, Alert | null][];
         suppressionExpiry: [string, number][];
       };
       if (rt.correlator !== undefined) rt.correlator.restore(state, dec);
@@ -257,7 +271,7 @@ export class Engine {
           if (w !== undefined) rt.expiry.push(t, w);
         }
       }
-      for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: { ...alert } });
+      for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: alert === null ? undefined : this.holdAlert({ ...alert }) });
       for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push(t, key);
     }
   }
@@ -272,16 +286,16 @@ export class Engine {
     this.restore(snap);
   }
 
-  private correlatorFor(rt: RuleRuntime): Correlator | undefined {
+  private correlatorFor(rt: RuleRuntime, indexFor: (by: readonly KeySpec[]) => KeyIndex<unknown>): Correlator | undefined {
     const corr = rt.rule.correlation;
     const fire = (f: Firing) => this.fire(rt, f, this.now());
     const evicted = () => void rt.stats.evictedKeys++;
     const max = this.settings.maxKeysPerRule;
     switch (corr?.kind) {
       case "sequence":
-        return new SequenceCorrelator(corr, fire, max, evicted);
+        return new SequenceCorrelator(corr, fire, max, evicted, indexFor(corr.by));
       case "absent":
-        return new AbsentCorrelator(corr, fire, max, evicted);
+        return new AbsentCorrelator(corr, fire, max, evicted, indexFor(corr.by));
       case "first_seen":
         return new FirstSeenCorrelator(corr, fire, FIRST_SEEN_TTL_MS, max, evicted);
       case "anomaly": {
@@ -347,7 +361,7 @@ export class Engine {
         }
       }
     }
-    return { accepted: true, late };
+    return late ? ACCEPTED_LATE : ACCEPTED;
   }
 
   private evaluate(rt: RuleRuntime, ev: EngineEvent, wall: number): void {
@@ -376,7 +390,10 @@ export class Engine {
         return;
       }
     }
-    for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), rt.singleKey ? values[0] : values, value, wall);
+    const key = soleKey(corr.by, ev);
+    if (key === null) return;
+    if (key !== undefined) this.feed(rt, corr, ev, key, undefined, value, wall);
+    else for (const values of keyCombinations(corr.by, ev)) this.feed(rt, corr, ev, values.map(keyText).join(KEY_SEP), rt.singleKey ? values[0] : values, value, wall);
     this.expire(rt, corr.windowMs);
   }
 
@@ -397,6 +414,8 @@ export class Engine {
         slots = rt.windows.get(ev, key);
       }
       slots ??= rt.windows.create(ev, key);
+      // Key values not passed: every by-field holds one value, read them again (once per new key).
+      keyValues ??= rt.singleKey ? (corr.by[0] as KeySpec).read(ev.fields) : keyCombinations(corr.by, ev)[0];
       w = new SlidingWindow(rt.windowKind, key, slots, keyValues, ev.ts);
       slots[rt.slot] = w;
       rt.live++;
@@ -454,6 +473,18 @@ export class Engine {
     }
   }
 
+  /**
+   * How a suppression holds the alert that counts its hits. Updates are reported through
+   * `onAlertUpdate`; without it, only whoever holds the alert can see its count go up (a
+   * replay prints its alerts at the end), and once no one does, no one can: the alert is then
+   * held weakly, so that an engine whose alerts are dropped does not keep them alive for the
+   * suppression's duration. (A snapshot of such an engine holds the alert only while someone
+   * else does; restoring it is the same to every observer.)
+   */
+  private holdAlert(alert: Alert): HeldAlert {
+    return this.opts.onAlertUpdate === undefined ? new WeakRef(alert) : alert;
+  }
+
   private fire(rt: RuleRuntime, f: Firing, wall: number): void {
     const rule = rt.rule;
     const { trigger: ev, keyValues, entries, value } = f;
@@ -468,9 +499,10 @@ export class Engine {
       supKey = supValues.map(keyText).join(KEY_SEP);
       const current = missingKey ? undefined : rt.suppression.get(supKey);
       if (current !== undefined && f.at < current.until) {
-        current.alert.suppressed++;
+        const counted = alertOf(current.alert);
+        if (counted !== undefined) counted.suppressed++;
         rt.stats.suppressed++;
-        this.opts.onAlertUpdate?.(current.alert);
+        if (counted !== undefined) this.opts.onAlertUpdate?.(counted);
         return;
       }
     }
@@ -492,10 +524,10 @@ export class Engine {
       keys,
       count: entries.length,
       value,
-      first_event_at: new Date(first.ts).toISOString(),
-      last_event_at: new Date(last.ts).toISOString(),
-      fired_at: new Date(f.at).toISOString(),
-      detected_at: new Date(wall).toISOString(),
+      first_event_at: eventIso.of(first.ts),
+      last_event_at: eventIso.of(last.ts),
+      fired_at: eventIso.of(f.at),
+      detected_at: wallIso.of(wall),
       evidence: {
         event_ids: shown.map((e) => e.event.id),
         origins: shown.flatMap((e) => (e.event.source === undefined ? [] : [`${e.event.source}:${e.event.position ?? 0}`])),
@@ -505,13 +537,45 @@ export class Engine {
       actions: planActions(rule, ev),
     };
     if (sup !== undefined && !missingKey) {
-      rt.suppression.set(supKey, { until: f.at + sup.ms, alert });
+      rt.suppression.set(supKey, { until: f.at + sup.ms, alert: this.holdAlert(alert) });
       rt.suppressionExpiry.push(f.at + sup.ms, supKey);
     }
     rt.stats.alerts++;
     this.opts.onAlert(alert);
   }
 }
+
+/** A suppression's alert: held strongly, weakly (see `Engine.holdAlert`), or none (restored without one). */
+type HeldAlert = Alert | WeakRef<Alert> | undefined;
+
+function alertOf(held: HeldAlert): Alert | undefined {
+  return held instanceof WeakRef ? held.deref() : held;
+}
+
+function copyOf(alert: Alert | undefined): Alert | null {
+  return alert === undefined ? null : { ...alert };
+}
+
+/**
+ * ISO text of times, equal times in a row sharing one string: alerts kept for suppression
+ * hold these strings, and one alert's times are often equal (a filter's first, last and
+ * firing times), as are the detection times of alerts raised within the same millisecond.
+ */
+class IsoCache {
+  private ms = NaN;
+  private text = "";
+
+  of(ms: number): string {
+    if (ms !== this.ms) {
+      this.text = new Date(ms).toISOString();
+      this.ms = ms;
+    }
+    return this.text;
+  }
+}
+
+const eventIso = new IsoCache();
+const wallIso = new IsoCache();
 
 function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEntry {
   return { ts: ev.ts, seq: ev.seq, event: ev, value };

@@ -45,10 +45,20 @@ export class EventEncoder {
     return i;
   }
 
-  /** Index of the event whose fields these are (they were referenced through `ref` first). */
+  /**
+   * Index of a stored event holding these fields: the event they came from when it was stored
+   * through `ref`, else a stored event of their own (what a partial match keeps of a step's
+   * event: its fields, apart from its evidence).
+   */
   refFields(fields: EventFields | undefined): number | null {
     if (fields === undefined) return null;
-    return this.byFields.get(fields) ?? null;
+    let i = this.byFields.get(fields);
+    if (i === undefined) {
+      i = this.events.length;
+      this.events.push({ id: "", ts: 0, seq: 0, fields });
+      this.byFields.set(fields, i);
+    }
+    return i;
   }
 }
 

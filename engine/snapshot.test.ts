@@ -14,6 +14,7 @@ rule brute { severity high when fail count >= 3 within 20s by ip suppress 30s by
 rule spray { severity medium when fail distinct(user) >= 2 within 30s by ip }
 rule bytes { severity low when n > 0 sum(n) > 10 within 15s by ip }
 rule seq { severity critical sequence by ip within 40s { f: fail repeat >= 2  s: outcome == "success" } until outcome == "reset" }
+rule sameuser { severity high sequence by ip within 30s { f: fail  s: outcome == "success" and user == f.user } then lock_account(f.user) }
 rule quiet { severity low when outcome != "reset" absent for 25s by ip }
 rule newuser { severity low when outcome == "success" first seen user by ip learning 10s }
 `;
@@ -130,5 +131,40 @@ describe("snapshots", () => {
     expect(fired).toContain("brute"); // its two earlier failures survived the reload
     expect(fired).not.toContain("spray"); // spray started afresh: one user since the reload, not three
     expect(engine.stats.rules.get("brute")?.alerts).toBe(1);
+  });
+
+  test("a version-1 snapshot restores; an unknown version is refused with a clear error", () => {
+    const pack = loadPack([{ path: "t.vigil", text: PACK }]);
+    const events = stream([
+      { dt: 0, ip: "192.0.2.1", user: "alice", outcome: "failure", n: 1 },
+      { dt: 1000, ip: "192.0.2.1", user: "bob", outcome: "failure", n: 1 },
+      { dt: 1000, ip: "192.0.2.1", user: "carol", outcome: "failure", n: 1 },
+      { dt: 1000, ip: "192.0.2.1", user: "carol", outcome: "failure", n: 1 },
+    ]);
+    const whole = newOutcome();
+    const a = new Engine(pack, collector(whole));
+    for (const e of events) a.process(e);
+    const split = newOutcome();
+    const first = new Engine(pack, collector(split));
+    for (const e of events.slice(0, 3)) first.process(e);
+    const saved = { ...first.snapshot(), version: 1 } as EngineSnapshot;
+    const second = new Engine(pack, collector(split));
+    second.restore(saved);
+    second.process(events[3] as EngineEvent);
+    expect(split.suppressed).toEqual(whole.suppressed);
+    expect(split.order).toEqual(whole.order);
+    expect(() => new Engine(pack, collector(newOutcome())).restore({ ...saved, version: 3 } as unknown as EngineSnapshot)).toThrow(/unsupported engine snapshot version 3/);
+  });
+
+  test("without onAlertUpdate, a caller that keeps its alerts still sees suppressed hits counted on them", () => {
+    const pack = loadPack([{ path: "t.vigil", text: PACK }]);
+    const alerts: Alert[] = [];
+    const engine = new Engine(pack, { onAlert: (x) => alerts.push(x), now: NOW });
+    const fail = (i: number): EngineEvent => ({ id: `f${i}`, ts: T0 + i * 1000, seq: i, fields: { ip: "192.0.2.7", user: "alice", outcome: "failure", n: 0 } });
+    for (let i = 0; i < 3; i++) engine.process(fail(i));
+    (globalThis as { gc?: () => void }).gc?.();
+    for (let i = 3; i < 9; i++) engine.process(fail(i));
+    const brute = alerts.filter((x) => x.rule === "brute");
+    expect(brute.map((x) => x.suppressed)).toEqual([2]);
   });
 });

@@ -45,3 +45,37 @@ test("property: a window's entries and aggregates equal a naive recomputation", 
     { numRuns: 300 },
   );
 });
+
+test("property: epoch-millisecond and fractional times come back exactly (times are stored relative to the window)", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(0, 1_733_000_000_000, 0.1, 1_733_000_000_000.25),
+      fc.array(fc.record({ dt: fc.integer({ min: -3, max: 5 }), frac: fc.constantFrom(0, 0, 0.1, 0.3) }), { maxLength: 60 }),
+      fc.integer({ min: 0, max: 20 }),
+      (start, steps, windowMs) => {
+        const w = new SlidingWindow("number", "k", [], "k", 0);
+        let ts = start;
+        const adds: { ts: number; v: number }[] = [];
+        steps.forEach((s, seq) => {
+          ts = Math.max(start, ts + s.dt) + s.frac;
+          adds.push({ ts, v: seq });
+          w.add({ id: `e${seq}`, ts, seq, fields: {} }, seq, windowMs);
+          const want = model(adds, windowMs);
+          expect(w.entries().map((e) => [e.ts, e.seq])).toEqual(want.map((e) => [e.ts, e.seq]));
+          expect(w.newestTs).toBe(want[want.length - 1]?.ts);
+        });
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("times far apart (beyond the window's rebase distance) come back exactly", () => {
+  const w = new SlidingWindow("count", "k", [], "k", 1_733_000_000_000);
+  const times = [1_733_000_000_000, 1_733_000_000_000 + 2 ** 30 + 7, 1_733_000_000_000 + 2 ** 31 + 3, 1_733_000_000_000 + 2 ** 31 + 2];
+  times.forEach((ts, seq) => w.add({ id: `e${seq}`, ts, seq, fields: {} }, undefined, 2 ** 33));
+  expect(w.entries().map((e) => e.ts)).toEqual([times[0], times[1], times[3], times[2]]);
+  w.queuedAt = times[2] as number;
+  expect(w.queuedAt).toBe(times[2]);
+  expect(w.newestTs).toBe(times[2]);
+});

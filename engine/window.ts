@@ -1,3 +1,4 @@
+import { canonicalSource } from "./correlate/types.js";
 import type { EngineEvent } from "./event.js";
 
 /**
@@ -21,31 +22,47 @@ export type WindowKind = "count" | "number" | "distinct";
 /** A distinct window counts its values in a map once it holds more entries than this. */
 const DISTINCT_SMALL = 8;
 
+/** Slots of an entry in a window's array after its time (slot 0, relative to the window's base): seq, position, id, source, value. */
+const SEQ = 1;
+const POS = 2;
+const ID = 3;
+const SRC = 4;
+const VAL = 5;
+
+type Slot = number | string | undefined;
+
+/** Offsets from a window's base beyond this (about 12 days) move the base, so that they stay small integers. */
+const REBASE_AT = 2 ** 30;
+
 /**
- * One key's window, flat: the entries live in parallel arrays (time and position interleaved
- * in one array of numbers, stored unboxed; the events; the aggregated values) rather than one
- * object per entry. The arrays have a capacity that doubles as entries arrive (no allocation
- * per entry) and shrinks when a window empties out. The window also carries its key, the key's
- * values and the time of its entry in the rule's expiry queue, so that the queue can point at
- * the window itself.
+ * One key's window, flat: all entries in one array, a fixed number of slots each (time, seq,
+ * position, id, source, and the aggregated value unless the window counts), rather than an
+ * object per entry or an array per column: most windows hold one or two entries, so what a
+ * window costs beyond its entries (objects, headers, cache lines touched per event) matters
+ * most. Times are stored relative to the window's first entry, which keeps them small
+ * integers (stored unboxed) however large epoch milliseconds are. The array has a capacity
+ * that doubles as entries arrive (no allocation per entry) and shrinks when a window empties
+ * out. The window also carries its key, the key's values and the time of its entry in the
+ * rule's expiry queue, so that the queue can point at the window itself.
  */
 export class SlidingWindow {
-  /** (ts, seq, position) of each entry, interleaved: entry i is at 3i, 3i + 1, 3i + 2 (NaN: no position). */
-  private tq: number[] = EMPTY_NUMBERS;
-  /**
-   * (id, source) of each entry, interleaved: entry i is at 2i, 2i + 1. What evidence shows of
-   * an event: the window does not hold on to the event itself (its fields).
-   */
-  private ev: (string | undefined)[] = [];
-  /** Aggregated values (numbers or distinct keys), parallel to the entries; unused by a count. */
-  private vals: (string | number)[] | undefined;
-  /** Live entries are [head, end); head is -1 once the window is dropped. */
+  /** Live entries are [head, end) (entry indexes; slot `stride * i + TS` …); head is -1 once dropped. */
+  private data: Slot[] = EMPTY;
   private head = 0;
   private end = 0;
+  /** Slots per entry: 5, or 6 with the aggregated value. */
+  private readonly stride: number;
+  private readonly distinct: boolean;
+  /**
+   * Event time that stored times are relative to (the window's creation time; moved when
+   * offsets grow large; 0 once a time is not an integer: differences would round).
+   */
+  private base: number;
+  /** `queuedAt`, relative to `base` (a small integer, stored unboxed). */
+  private queuedOff: number;
   private sum = 0;
   /** Occurrences of each value in the window, for a distinct window with many entries. */
   private counts: Map<string | number, number> | undefined;
-  private readonly distinct: boolean;
 
   constructor(
     kind: WindowKind,
@@ -55,10 +72,22 @@ export class SlidingWindow {
     /** The key's values: the value itself for a single by-field, else the array of values. */
     readonly keyValues: unknown,
     /** Event time of this window's latest entry in the expiry queue. */
-    public queuedAt: number,
+    queuedAt: number,
   ) {
-    if (kind !== "count") this.vals = [];
+    this.base = Number.isSafeInteger(queuedAt) ? queuedAt : 0;
+    this.queuedOff = queuedAt - this.base;
+    this.stride = kind === "count" ? 5 : 6;
     this.distinct = kind === "distinct";
+  }
+
+  /** Event time of this window's latest entry in the expiry queue. */
+  get queuedAt(): number {
+    return this.base + this.queuedOff;
+  }
+
+  set queuedAt(t: number) {
+    if (this.base !== 0 && !Number.isSafeInteger(t)) this.rebase(0);
+    this.queuedOff = t - this.base;
   }
 
   /** The window was dropped from its rule (its entries in the expiry queue are stale). */
@@ -69,9 +98,7 @@ export class SlidingWindow {
   drop(): void {
     this.head = -1;
     this.end = -1;
-    this.tq = EMPTY_NUMBERS;
-    this.ev = [];
-    this.vals = undefined;
+    this.data = EMPTY;
     this.counts = undefined;
   }
 
@@ -80,34 +107,39 @@ export class SlidingWindow {
   }
 
   get newestTs(): number {
-    return this.end === this.head ? -Infinity : (this.tq[3 * this.end - 3] as number);
+    return this.end === this.head ? -Infinity : this.base + (this.data[this.stride * (this.end - 1)] as number);
   }
 
   /** Adds an entry (keeping (ts, seq) order for late arrivals) and evicts what fell out of the window. */
   add(ev: EngineEvent, value: string | number | undefined, windowMs: number): void {
-    const ts = ev.ts;
     const seq = ev.seq;
-    if (2 * this.end === this.ev.length) this.makeRoom();
-    const tq = this.tq;
-    const evs = this.ev;
-    const vals = this.vals;
+    if (this.base !== 0) {
+      if (!Number.isSafeInteger(ev.ts)) this.rebase(0);
+      else if (Math.abs(ev.ts - this.base) > REBASE_AT) this.rebase(ev.ts);
+    }
+    const t = ev.ts - this.base;
+    const S = this.stride;
+    if (S * this.end === this.data.length) this.makeRoom();
+    const d = this.data;
     let i = this.end;
     while (i > this.head) {
-      const t = tq[3 * i - 3] as number;
-      if (ts < t || (ts === t && seq < (tq[3 * i - 2] as number))) {
+      const o = S * (i - 1);
+      const ti = d[o] as number;
+      if (t < ti || (t === ti && seq < (d[o + SEQ] as number))) {
         // A late entry: move the newer one up.
-        move(tq, evs, vals, i - 1, i);
+        for (let k = 0; k < S; k++) d[o + S + k] = d[o + k];
         i--;
       } else break;
     }
-    tq[3 * i] = ts;
-    tq[3 * i + 1] = seq;
-    tq[3 * i + 2] = ev.position ?? NaN;
-    evs[2 * i] = ev.id;
-    evs[2 * i + 1] = ev.source;
+    const o = S * i;
+    d[o] = t;
+    d[o + SEQ] = seq;
+    d[o + POS] = ev.position;
+    d[o + ID] = ev.id;
+    d[o + SRC] = canonicalSource(ev.source);
     this.end++;
-    if (vals !== undefined) {
-      vals[i] = value as string | number;
+    if (S > VAL) {
+      d[o + VAL] = value;
       if (this.distinct) {
         if (this.counts !== undefined) this.counts.set(value as string | number, (this.counts.get(value as string | number) ?? 0) + 1);
         else if (this.end - this.head > DISTINCT_SMALL) this.countAll();
@@ -116,9 +148,19 @@ export class SlidingWindow {
     this.evictBefore(this.newestTs - windowMs);
   }
 
-  /** The arrays are full: move the live entries to the front, or double the capacity. */
+  /** Stores times relative to `base` from now on (0: absolute times, for times that are not integers). */
+  private rebase(base: number): void {
+    const S = this.stride;
+    const shift = this.base - base;
+    for (let i = this.head; i < this.end; i++) (this.data[S * i] as number) += shift;
+    this.queuedOff += shift;
+    this.base = base;
+  }
+
+  /** The array is full: move the live entries to the front, or double the capacity. */
   private makeRoom(): void {
-    const cap = this.ev.length / 2;
+    const S = this.stride;
+    const cap = this.data.length / S;
     const live = this.end - this.head;
     if (this.head > 0 && live <= cap / 2) {
       this.moveToFront();
@@ -126,53 +168,51 @@ export class SlidingWindow {
     }
     this.moveToFront();
     if (cap === 0) {
-      this.tq = [NaN, NaN, NaN];
-      this.ev = [undefined, undefined];
-      if (this.vals !== undefined) this.vals = this.distinct ? [""] : [NaN];
+      this.data = S === 5 ? [0, 0, undefined, undefined, undefined] : [0, 0, undefined, undefined, undefined, undefined];
       return;
     }
     // `concat` allocates exactly the result's length (a `push` past the end would reserve
     // 16 more slots); the copied upper half is overwritten as entries arrive.
-    this.tq = this.tq.concat(this.tq);
-    const ev = this.ev.concat(this.ev);
-    for (let i = 2 * cap; i < ev.length; i++) ev[i] = undefined;
-    this.ev = ev;
-    if (this.vals !== undefined) this.vals = this.vals.concat(this.vals);
+    const d = this.data.concat(this.data);
+    for (let i = S * cap; i < d.length; i++) d[i] = undefined;
+    this.data = d;
   }
 
   private moveToFront(): void {
     const h = this.head;
     if (h === 0) return;
-    const tq = this.tq;
-    const ev = this.ev;
-    const vals = this.vals;
+    const S = this.stride;
+    const d = this.data;
     const live = this.end - h;
-    for (let i = 0; i < live; i++) move(tq, ev, vals, i + h, i);
-    for (let i = 2 * live; i < 2 * this.end; i++) ev[i] = undefined;
+    for (let i = 0; i < S * live; i++) d[i] = d[i + S * h];
+    for (let i = S * live; i < S * this.end; i++) d[i] = undefined;
     this.head = 0;
     this.end = live;
   }
 
   private countAll(): void {
     const counts = new Map<string | number, number>();
-    const vals = this.vals as (string | number)[];
-    for (let i = this.head; i < this.end; i++) counts.set(vals[i] as string | number, (counts.get(vals[i] as string | number) ?? 0) + 1);
+    const S = this.stride;
+    const d = this.data;
+    for (let i = this.head; i < this.end; i++) {
+      const v = d[S * i + VAL] as string | number;
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
     this.counts = counts;
   }
 
   /** Drops entries with ts < cutoff. */
   evictBefore(cutoff: number): void {
-    const tq = this.tq;
+    const d = this.data;
+    const S = this.stride;
     let h = this.head;
     const end = this.end;
-    if (h >= end || (tq[3 * h] as number) >= cutoff) return;
-    const vals = this.vals;
-    const evs = this.ev;
-    while (h < end && (tq[3 * h] as number) < cutoff) {
-      evs[2 * h] = undefined;
-      evs[2 * h + 1] = undefined;
-      if (vals !== undefined) {
-        const old = vals[h] as string | number;
+    const rel = cutoff - this.base;
+    if (h >= end || (d[S * h] as number) >= rel) return;
+    while (h < end && (d[S * h] as number) < rel) {
+      const o = S * h;
+      if (S > VAL) {
+        const old = d[o + VAL] as string | number;
         if (!this.distinct) this.sum -= old as number;
         else if (this.counts !== undefined) {
           const c = (this.counts.get(old) ?? 1) - 1;
@@ -180,31 +220,33 @@ export class SlidingWindow {
           else this.counts.set(old, c);
         }
       }
+      for (let k = 0; k < S; k++) d[o + k] = undefined;
       h++;
     }
     this.head = h;
     const live = end - h;
     if (this.counts !== undefined && live <= DISTINCT_SMALL) this.counts = undefined;
-    const cap = evs.length / 2;
+    const cap = d.length / S;
     if (cap > 4 && live * 4 <= cap) {
       // Mostly empty: shrink (shortening an array trims it in place).
       this.moveToFront();
-      const keep = Math.max(1, live * 2);
-      tq.length = 3 * keep;
-      evs.length = 2 * keep;
-      if (vals !== undefined) vals.length = keep;
+      d.length = S * Math.max(1, live * 2);
     }
   }
 
   distinctCount(): number {
     if (this.counts !== undefined) return this.counts.size;
-    const vals = this.vals;
-    if (vals === undefined) return 0;
+    if (!this.distinct) return 0;
+    const S = this.stride;
+    const d = this.data;
     let c = 0;
     outer: for (let i = this.head; i < this.end; i++) {
-      const v = vals[i];
+      const v = d[S * i + VAL];
       // SameValueZero, as a Map counts them.
-      for (let j = this.head; j < i; j++) if (vals[j] === v || (v !== v && vals[j] !== vals[j])) continue outer;
+      for (let j = this.head; j < i; j++) {
+        const w = d[S * j + VAL];
+        if (w === v || (v !== v && w !== w)) continue outer;
+      }
       c++;
     }
     return c;
@@ -216,15 +258,15 @@ export class SlidingWindow {
 
   min(): number {
     let m = Infinity;
-    const vals = this.vals as number[];
-    for (let i = this.head; i < this.end; i++) m = Math.min(m, vals[i] as number);
+    const S = this.stride;
+    for (let i = this.head; i < this.end; i++) m = Math.min(m, this.data[S * i + VAL] as number);
     return m;
   }
 
   max(): number {
     let m = -Infinity;
-    const vals = this.vals as number[];
-    for (let i = this.head; i < this.end; i++) m = Math.max(m, vals[i] as number);
+    const S = this.stride;
+    for (let i = this.head; i < this.end; i++) m = Math.max(m, this.data[S * i + VAL] as number);
     return m;
   }
 
@@ -234,32 +276,24 @@ export class SlidingWindow {
    */
   entries(): WindowEntry[] {
     const out: WindowEntry[] = [];
-    const tq = this.tq;
+    const S = this.stride;
+    const d = this.data;
     for (let i = Math.max(0, this.head); i < this.end; i++) {
-      const ts = tq[3 * i] as number;
-      const seq = tq[3 * i + 1] as number;
-      const position = tq[3 * i + 2] as number;
-      const event: EngineEvent = { id: this.ev[2 * i] as string, ts, seq, fields: NO_FIELDS };
-      const source = this.ev[2 * i + 1];
+      const o = S * i;
+      const ts = this.base + (d[o] as number);
+      const seq = d[o + SEQ] as number;
+      const position = d[o + POS] as number | undefined;
+      const event: EngineEvent = { id: d[o + ID] as string, ts, seq, fields: NO_FIELDS };
+      const source = d[o + SRC] as string | undefined;
       if (source !== undefined) (event as { source?: string }).source = source;
-      if (!Number.isNaN(position)) (event as { position?: number }).position = position;
-      out.push({ ts, seq, event, value: this.vals?.[i] });
+      if (position !== undefined && !Number.isNaN(position)) (event as { position?: number }).position = position;
+      out.push({ ts, seq, event, value: S > VAL ? (d[o + VAL]) : undefined });
     }
     return out;
   }
 }
 
-/** Moves entry `from` to slot `to`. */
-function move(tq: number[], ev: (string | undefined)[], vals: (string | number)[] | undefined, from: number, to: number): void {
-  tq[3 * to] = tq[3 * from] as number;
-  tq[3 * to + 1] = tq[3 * from + 1] as number;
-  tq[3 * to + 2] = tq[3 * from + 2] as number;
-  ev[2 * to] = ev[2 * from];
-  ev[2 * to + 1] = ev[2 * from + 1];
-  if (vals !== undefined) vals[to] = vals[from] as string | number;
-}
-
 const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** Shared by empty windows (never written: a window allocates its own arrays on its first entry). */
-const EMPTY_NUMBERS: number[] = [];
+/** Shared by empty windows (never written: a window allocates its own array on its first entry). */
+const EMPTY: Slot[] = [];

@@ -46,6 +46,11 @@ export interface CompiledSequence {
   readonly by: readonly KeySpec[];
   /** Filled by the engine with the events bound to the steps before it evaluates steps and actions. */
   readonly slot: StepSlot;
+  /**
+   * Whether a step's condition or an action reads an earlier step's fields (`fail.user.name`):
+   * when none does, the engine need not keep the events bound to the steps.
+   */
+  readonly readsSteps: boolean;
 }
 
 export interface CompiledAbsent {
@@ -123,6 +128,22 @@ export type DispatchField = (typeof DISPATCH_FIELDS)[number];
 
 const key = (f: A.FieldExpr): KeySpec => ({ path: f.path, read: fieldReader(f.path) });
 
+/** Step names → index, noting whether the compiler resolved any field through a step. */
+class StepIndex extends Map<string, number> {
+  constructor(
+    entries: Iterable<readonly [string, number]>,
+    private readonly reads: { used: boolean },
+  ) {
+    super(entries);
+  }
+
+  override get(name: string): number | undefined {
+    const i = super.get(name);
+    if (i !== undefined) this.reads.used = true;
+    return i;
+  }
+}
+
 export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEnv, usedTexts: readonly string[]): CompiledRule {
   const constOf = (e: A.Expr): unknown => {
     const v = compileValue(e, env);
@@ -130,6 +151,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
   };
   const meta = new Map<A.MetaKey, unknown>();
   const slot: StepSlot = { events: [] };
+  const stepReads = { used: false };
   let tags: string[] = [];
   let when: A.Expr | undefined;
   const excepts: A.Expr[] = [];
@@ -169,12 +191,12 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
         break;
       case "then": {
         const seq = rule.clauses.find((x): x is A.SequenceClause => x.kind === "sequence");
-        const actEnv: CompileEnv = seq === undefined ? env : { ...env, steps: { index: new Map(seq.steps.map((s, i) => [s.name.name, i])), slot } };
+        const actEnv: CompileEnv = seq === undefined ? env : { ...env, steps: { index: new StepIndex(seq.steps.map((s, i) => [s.name.name, i] as const), stepReads), slot } };
         actions = c.actions.map((a) => compileAction(a, actEnv));
         break;
       }
       case "sequence":
-        correlation = compileSequence(c, env, slot, constOf);
+        correlation = compileSequence(c, env, slot, constOf, stepReads);
         break;
       case "absent":
         correlation = { kind: "absent", forMs: c.for.ms, by: c.by.map(key) };
@@ -197,6 +219,8 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
       }
     }
   }
+  // Actions may be compiled after the sequence: what they read of steps is known only now.
+  if (correlation?.kind === "sequence") correlation = { ...correlation, readsSteps: stepReads.used };
   // `when` and not any `except`, as one generated function.
   let match: Predicate;
   if (when !== undefined) match = compileMatch(when, excepts, env);
@@ -247,10 +271,10 @@ function toGetter(v: ReturnType<typeof compileValue>): Getter {
   return v.get;
 }
 
-function compileSequence(c: A.SequenceClause, env: CompileEnv, slot: StepSlot, constOf: (e: A.Expr) => unknown): CompiledSequence {
+function compileSequence(c: A.SequenceClause, env: CompileEnv, slot: StepSlot, constOf: (e: A.Expr) => unknown, stepReads: { used: boolean }): CompiledSequence {
   const index = new Map<string, number>();
   const steps: CompiledStep[] = c.steps.map((s, i) => {
-    const stepEnv: CompileEnv = { ...env, steps: { index: new Map(index), slot } };
+    const stepEnv: CompileEnv = { ...env, steps: { index: new StepIndex(index, stepReads), slot } };
     index.set(s.name.name, i);
     const n = s.repeat === undefined ? 1 : Number(constOf(s.repeat.value)) + (s.repeat.op === ">" ? 1 : 0);
     return { name: s.name.name, match: compilePredicate(s.expr, stepEnv), repeat: n, by: (s.by.length > 0 ? s.by : c.by).map(key) };
@@ -262,6 +286,7 @@ function compileSequence(c: A.SequenceClause, env: CompileEnv, slot: StepSlot, c
     until: c.until === undefined ? undefined : compilePredicate(c.until, env),
     by: c.by.length > 0 ? c.by.map(key) : (steps[0]?.by ?? []),
     slot,
+    readsSteps: stepReads.used,
   };
 }
 

@@ -2,7 +2,8 @@ import type { CompiledAbsent } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
-import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
+import { type KeyIndex, SlotMap } from "../state/key-index.js";
+import { type Correlator, entryOf, type Firing, keyCombinations, type KeyStore, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
 
 interface Seen {
@@ -16,7 +17,7 @@ interface Seen {
  * rule fires once (evidence: the last event) and forgets the key until it is seen again.
  */
 export class AbsentCorrelator implements Correlator {
-  private readonly keys = new Map<string, Seen>();
+  private readonly keys: KeyStore<Seen>;
   private readonly deadlines = new MinHeap<string>();
 
   constructor(
@@ -24,26 +25,38 @@ export class AbsentCorrelator implements Correlator {
     private readonly fire: (f: Firing) => void,
     private readonly maxKeys: number,
     private readonly onEvict: () => void,
-  ) {}
+    /** A map of keys shared with the rules keyed alike (else the rule keeps its own). */
+    index?: KeyIndex<unknown>,
+  ) {
+    this.keys = index === undefined ? new Map() : new SlotMap(index, index.addSlot());
+  }
 
   onMatch(ev: EngineEvent): void {
-    for (const values of keyCombinations(this.corr.by, ev)) {
-      const key = keyString(values);
-      const seen = this.keys.get(key);
-      if (seen === undefined) {
-        if (this.keys.size >= this.maxKeys) this.evictOne();
-        this.keys.set(key, { values, last: ev });
-        // One timer per key: when it comes due after the key was seen again, it is re-armed.
-        this.deadlines.push(ev.ts + this.corr.forMs, key);
-      } else if (ev.ts > seen.last.ts || (ev.ts === seen.last.ts && ev.seq > seen.last.seq)) {
-        if (ev.ts - seen.last.ts > this.corr.forMs) {
-          // The key came back after a silence longer than D that the watermark had not yet
-          // confirmed: the silence happened, so it fires (at the end of the quiet period).
-          const quiet = seen.last;
-          seen.last = ev;
-          this.fire({ at: quiet.ts + this.corr.forMs, trigger: quiet, keyValues: values, keyPaths: this.corr.by, entries: [entryOf(quiet)] });
-        } else seen.last = ev;
-      }
+    const key = soleKey(this.corr.by, ev);
+    if (key === null) return;
+    if (key !== undefined) {
+      this.seenKey(key, undefined, ev);
+      return;
+    }
+    for (const values of keyCombinations(this.corr.by, ev)) this.seenKey(keyString(values), values, ev);
+  }
+
+  /** `values`: the key's values, when already known (else read from the event, for a new key). */
+  private seenKey(key: string, values: readonly unknown[] | undefined, ev: EngineEvent): void {
+    const seen = this.keys.get(key, ev);
+    if (seen === undefined) {
+      if (this.keys.size >= this.maxKeys) this.evictOne();
+      this.keys.set(key, { values: values ?? (keyCombinations(this.corr.by, ev)[0] as unknown[]), last: ev }, ev);
+      // One timer per key: when it comes due after the key was seen again, it is re-armed.
+      this.deadlines.push(ev.ts + this.corr.forMs, key);
+    } else if (ev.ts > seen.last.ts || (ev.ts === seen.last.ts && ev.seq > seen.last.seq)) {
+      if (ev.ts - seen.last.ts > this.corr.forMs) {
+        // The key came back after a silence longer than D that the watermark had not yet
+        // confirmed: the silence happened, so it fires (at the end of the quiet period).
+        const quiet = seen.last;
+        seen.last = ev;
+        this.fire({ at: quiet.ts + this.corr.forMs, trigger: quiet, keyValues: values ?? (keyCombinations(this.corr.by, ev)[0] as unknown[]), keyPaths: this.corr.by, entries: [entryOf(quiet)] });
+      } else seen.last = ev;
     }
   }
 

@@ -1,9 +1,11 @@
-import type { CompiledFirstSeen } from "../../dsl/index.js";
+import { type CompiledFirstSeen, type KeySpec, keyText } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
-import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, keyString } from "./types.js";
+import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
+
+const SEP2 = KEY_SEP + KEY_SEP;
 
 /**
  * `first seen f[, f] [by keys] [learning D]`: fires the first time a value (tuple) is seen for
@@ -26,28 +28,54 @@ export class FirstSeenCorrelator implements Correlator {
 
   onMatch(ev: EngineEvent): void {
     this.learningEnds ??= ev.ts + this.corr.learningMs;
+    const fields = this.corr.fields;
+    let valueKey: string;
+    let values: unknown[] | undefined;
+    if (fields.length === 1) {
+      const v = firstScalar((fields[0] as KeySpec).read(ev.fields));
+      if (v === undefined || v === null || v === "") return;
+      valueKey = typeof v === "string" ? v : keyText(v);
+    } else {
+      values = this.valuesOf(ev);
+      if (values === undefined) return;
+      valueKey = keyString(values);
+    }
+    const key = soleKey(this.corr.by, ev);
+    if (key === null) return;
+    if (key !== undefined) {
+      this.seenKey(key + SEP2 + valueKey, undefined, values, ev);
+      return;
+    }
+    for (const keyValues of keyCombinations(this.corr.by, ev)) this.seenKey(keyString(keyValues) + SEP2 + valueKey, keyValues, values, ev);
+  }
+
+  /** The first-seen fields' values on `ev`, or undefined when one is missing. */
+  private valuesOf(ev: EngineEvent): unknown[] | undefined {
     const values: unknown[] = [];
     for (const f of this.corr.fields) {
       const v = firstScalar(f.read(ev.fields));
-      if (v === undefined || v === null || v === "") return;
+      if (v === undefined || v === null || v === "") return undefined;
       values.push(v);
     }
-    const valueKey = keyString(values);
-    for (const keyValues of keyCombinations(this.corr.by, ev)) {
-      const key = `${keyString(keyValues)}${KEY_SEP}${KEY_SEP}${valueKey}`;
-      const last = this.seen.get(key);
-      if (last !== undefined) {
-        if (ev.ts > last) this.seen.set(key, ev.ts); // its expiry entry is re-armed when it comes due
-        continue;
-      }
-      if (this.seen.size >= this.maxKeys) this.evictOne();
-      this.seen.set(key, ev.ts);
-      this.expiry.push(ev.ts + this.ttlMs, key);
-      if (ev.ts < this.learningEnds) continue;
-      const extraKeys: Record<string, unknown> = {};
-      this.corr.fields.forEach((f, i) => (extraKeys[f.path] = values[i]));
-      this.fire({ at: ev.ts, trigger: ev, keyValues: [...keyValues, ...values], keyPaths: this.corr.by, entries: [entryOf(ev)], extraKeys });
+    return values;
+  }
+
+  /** `keyValues`, `values`: when already known (else read from the event when it fires). */
+  private seenKey(key: string, keyValues: readonly unknown[] | undefined, values: unknown[] | undefined, ev: EngineEvent): void {
+    const last = this.seen.get(key);
+    if (last !== undefined) {
+      if (ev.ts > last) this.seen.set(key, ev.ts); // its expiry entry is re-armed when it comes due
+      return;
     }
+    if (this.seen.size >= this.maxKeys) this.evictOne();
+    this.seen.set(key, ev.ts);
+    this.expiry.push(ev.ts + this.ttlMs, key);
+    if (ev.ts < (this.learningEnds as number)) return;
+    const vals: readonly unknown[] = values ?? this.valuesOf(ev) ?? [];
+    const kv: readonly unknown[] = keyValues ?? keyCombinations(this.corr.by, ev)[0] ?? [];
+    const extraKeys: Record<string, unknown> = {};
+    this.corr.fields.forEach((f, i) => (extraKeys[f.path] = vals[i]));
+    this.fire({ at: ev.ts, trigger: ev, keyValues: [...kv, ...vals], keyPaths: this.corr.by, entries: [entryOf(ev)], extraKeys });
   }
 
   advance(watermark: number): void {

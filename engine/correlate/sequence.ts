@@ -1,19 +1,43 @@
-import type { CompiledSequence, EventFields } from "../../dsl/index.js";
+import type { CompiledSequence, CompiledStep, EventFields } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
 import { MinHeap } from "../state/min-heap.js";
-import { type Correlator, entryOf, type Firing, keyCombinations, keyString } from "./types.js";
+import { type KeyIndex, SlotMap } from "../state/key-index.js";
+import { canonicalSource, type Correlator, entryOf, type Firing, keyCombinations, type KeyStore, keyString, soleKey } from "./types.js";
 import { evictEarliest } from "./types.js";
 
-/** A partial match: the events bound so far, as a chain (the newest last), shared by the stages that extend it. */
-interface Partial {
-  readonly start: number;
-  /** The newest event of the match. */
-  readonly ev: EngineEvent;
-  /** The partial this one extends (one event fewer). */
-  readonly prev: Partial | undefined;
-  /** Per step, the latest event bound to it (what `step.field` reads). */
-  readonly bound: readonly (EventFields | undefined)[];
+/**
+ * A partial match: the events matched so far, as a chain (the newest last), shared by the
+ * stages that extend it. Each link keeps what evidence shows of its event (id, time, position,
+ * source), not the event: its fields would stay alive for as long as the match waits (what
+ * later steps read of them is kept apart, in `bound`, and only when they do).
+ */
+class Partial {
+  readonly ts: number;
+  readonly seq: number;
+  readonly id: string;
+  readonly source: string | undefined;
+  readonly position: number | undefined;
+
+  constructor(
+    readonly start: number,
+    ev: EngineEvent,
+    /** The partial this one extends (one event fewer). */
+    readonly prev: Partial | undefined,
+    /** Per step, the fields of the latest event bound to it (what `step.field` reads); empty when no step or action reads them. */
+    readonly bound: readonly (EventFields | undefined)[],
+  ) {
+    this.ts = ev.ts;
+    this.seq = ev.seq;
+    this.id = ev.id;
+    this.source = canonicalSource(ev.source);
+    this.position = ev.position;
+  }
+
+  /** The event as evidence shows it. */
+  event(): EngineEvent {
+    return { id: this.id, ts: this.ts, seq: this.seq, fields: NO_FIELDS, source: this.source, position: this.position };
+  }
 }
 
 interface KeyState {
@@ -24,10 +48,15 @@ interface KeyState {
   timer: number;
 }
 
+/** What steps read of earlier steps before the first step matched: nothing (shared, never written). */
+const NO_EVENTS: readonly (EventFields | undefined)[] = Object.freeze([]);
+
+const NO_FIELDS: EventFields = Object.freeze({});
+
 /** The events of a partial match, oldest first. */
 function eventsOf(p: Partial): EngineEvent[] {
   const out: EngineEvent[] = [];
-  for (let q: Partial | undefined = p; q !== undefined; q = q.prev) out.push(q.ev);
+  for (let q: Partial | undefined = p; q !== undefined; q = q.prev) out.push(q.event());
   return out.reverse();
 }
 
@@ -43,7 +72,7 @@ function eventsOf(p: Partial): EngineEvent[] {
  * partial can still complete.
  */
 export class SequenceCorrelator implements Correlator {
-  private readonly keys = new Map<string, KeyState>();
+  private readonly keys: KeyStore<KeyState>;
   private readonly expiry = new MinHeap<string>();
   /** stepAt[s]: the step the (s+1)-th event of a match belongs to. */
   private readonly stepAt: number[] = [];
@@ -56,12 +85,16 @@ export class SequenceCorrelator implements Correlator {
     private readonly fire: (f: Firing) => void,
     private readonly maxKeys: number,
     private readonly onEvict: () => void,
+    /** The map of keys of the rules keyed like this sequence (shared when every step joins on its keys). */
+    index?: KeyIndex<unknown>,
   ) {
     corr.steps.forEach((s, i) => {
       for (let r = 0; r < s.repeat; r++) this.stepAt.push(i);
     });
     this.total = this.stepAt.length;
     this.uniform = corr.steps.every((s) => s.by.length === corr.by.length && s.by.every((k, i) => k.path === corr.by[i]?.path));
+    // Keys joined by the sequence's own fields can share the map of the rules keyed alike.
+    this.keys = index === undefined || !this.uniform ? new Map() : new SlotMap(index, index.addSlot());
   }
 
   onEvent(ev: EngineEvent): void {
@@ -82,43 +115,78 @@ export class SequenceCorrelator implements Correlator {
   private extend(key: string, state: KeyState, s: number, ev: EngineEvent): boolean {
     const p = state.stages[s];
     if (p === undefined) return false;
-    if (ev.ts - p.start > this.corr.windowMs || ev.ts < p.ev.ts) return false;
+    if (ev.ts - p.start > this.corr.windowMs || ev.ts < p.ts) return false;
     const stepIndex = this.stepAt[s] as number;
     const step = this.corr.steps[stepIndex];
     if (step === undefined) return false;
     const slot = this.corr.slot;
     slot.events = p.bound;
     if (!step.match(ev.fields)) return false;
-    const bound = p.bound.slice();
-    bound[stepIndex] = ev.fields;
-    const next: Partial = { start: p.start, ev, prev: p, bound };
+    let bound = p.bound;
+    if (this.corr.readsSteps) {
+      bound = p.bound.slice();
+      (bound as (EventFields | undefined)[])[stepIndex] = ev.fields;
+    }
     if (s + 1 === this.total) {
       this.keys.delete(key);
       slot.events = bound;
-      this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: eventsOf(next).map((e) => entryOf(e)) });
+      const done = new Partial(p.start, ev, p, bound);
+      this.fire({ at: ev.ts, trigger: ev, keyValues: state.values, keyPaths: this.corr.by, entries: eventsOf(done).map((e) => entryOf(e)) });
       return true;
     }
     const cur = state.stages[s + 1];
-    if (cur === undefined || cur.start <= next.start) state.stages[s + 1] = next;
+    if (cur === undefined || cur.start <= p.start) state.stages[s + 1] = new Partial(p.start, ev, p, bound);
     return false;
   }
 
-  /** Starts a partial at stage 1 for `key` (the event matched the first step). */
-  private begin(key: string, values: readonly unknown[], ev: EngineEvent): void {
-    let state = this.keys.get(key);
+  /**
+   * Starts a partial at stage 1 for `key` (the event matched the first step); `state`: the
+   * key's state when the caller already looked it up.
+   */
+  private begin(key: string, values: readonly unknown[] | undefined, ev: EngineEvent, state = this.keys.get(key, ev)): void {
     if (state === undefined) {
       if (this.keys.size >= this.maxKeys) this.evictOne();
+      // Values not passed: each of the first step's key fields holds one value, read them again.
+      values ??= keyCombinations((this.corr.steps[0] as CompiledStep).by, ev)[0] ?? [];
       state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
-      this.keys.set(key, state);
+      this.keys.set(key, state, ev);
       this.expiry.push(state.timer, key);
     }
-    const bound: (EventFields | undefined)[] = new Array<EventFields | undefined>(this.corr.steps.length);
-    bound[0] = ev.fields;
-    state.stages[1] = { start: ev.ts, ev, prev: undefined, bound };
+    let bound = NO_EVENTS;
+    if (this.corr.readsSteps) {
+      const b = new Array<EventFields | undefined>(this.corr.steps.length);
+      b[0] = ev.fields;
+      bound = b;
+    }
+    state.stages[1] = new Partial(ev.ts, ev, undefined, bound);
   }
 
   /** Every step joins on the sequence's keys: one lookup per key and event. */
   private matchUniform(ev: EngineEvent): void {
+    const key = soleKey(this.corr.by, ev);
+    if (key === null) return;
+    if (key === undefined) {
+      this.matchUniformMany(ev);
+      return;
+    }
+    // The common case: one key.
+    const state = this.keys.get(key, ev);
+    let completed = false;
+    if (state !== undefined)
+      for (let s = this.total - 1; s >= 1; s--)
+        if (this.extend(key, state, s, ev)) {
+          completed = true;
+          break;
+        }
+    const first = this.corr.steps[0];
+    if (first === undefined) return;
+    this.corr.slot.events = NO_EVENTS;
+    if (!first.match(ev.fields) || completed) return;
+    this.begin(key, undefined, ev, state);
+  }
+
+  /** `matchUniform` for an event with array-valued keys. */
+  private matchUniformMany(ev: EngineEvent): void {
     const combos = keyCombinations(this.corr.by, ev);
     if (combos.length === 0) return;
     // Distinct key strings (two combinations may print alike), each with its values.
@@ -133,7 +201,7 @@ export class SequenceCorrelator implements Correlator {
     let completed: boolean[] | undefined;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
-      const state = this.keys.get(key);
+      const state = this.keys.get(key, ev);
       if (state === undefined) continue;
       for (let s = this.total - 1; s >= 1; s--) {
         if (this.extend(key, state, s, ev)) {
@@ -144,13 +212,40 @@ export class SequenceCorrelator implements Correlator {
     }
     const first = this.corr.steps[0];
     if (first === undefined) return;
-    this.corr.slot.events = [];
+    this.corr.slot.events = NO_EVENTS;
     if (!first.match(ev.fields)) return;
-    for (let k = 0; k < keys.length; k++) if (completed?.[k] !== true) this.begin(keys[k] as string, valuesOf[k] as readonly unknown[], ev);
+    for (let k = 0; k < keys.length; k++) if (completed?.[k] !== true) this.begin(keys[k] as string, valuesOf[k], ev);
   }
 
-  /** Steps join on their own keys: the keys of this event per step. */
+  /** Steps join on their own keys: the key of this event per step (each key field holding one value). */
   private matchPerStep(ev: EngineEvent): void {
+    const steps = this.corr.steps;
+    const keyOf: (string | null)[] = [];
+    for (const step of steps) {
+      const k = soleKey(step.by, ev);
+      if (k === undefined) {
+        this.matchPerStepMany(ev);
+        return;
+      }
+      keyOf.push(k);
+    }
+    let completed: string[] | undefined;
+    for (let s = this.total - 1; s >= 1; s--) {
+      const key = keyOf[this.stepAt[s] as number];
+      if (key === null || key === undefined || completed?.includes(key) === true) continue;
+      const state = this.keys.get(key);
+      if (state !== undefined && this.extend(key, state, s, ev)) (completed ??= []).push(key);
+    }
+    const first = steps[0];
+    if (first === undefined) return;
+    this.corr.slot.events = NO_EVENTS;
+    if (!first.match(ev.fields)) return;
+    const key = keyOf[0];
+    if (key !== null && key !== undefined && completed?.includes(key) !== true) this.begin(key, undefined, ev);
+  }
+
+  /** `matchPerStep` for an event with array-valued keys: the keys of this event per step. */
+  private matchPerStepMany(ev: EngineEvent): void {
     const steps = this.corr.steps;
     const keysByStep = steps.map((s) => keyCombinations(s.by, ev).map((v) => [keyString(v), v] as const));
     const completed = new Set<string>();
@@ -164,7 +259,7 @@ export class SequenceCorrelator implements Correlator {
     }
     const first = steps[0];
     if (first === undefined) return;
-    this.corr.slot.events = [];
+    this.corr.slot.events = NO_EVENTS;
     if (!first.match(ev.fields)) return;
     for (const [key, values] of keysByStep[0] ?? []) if (!completed.has(key)) this.begin(key, values, ev);
   }
@@ -201,7 +296,7 @@ export class SequenceCorrelator implements Correlator {
         s.values,
         [...s.stages].map((p) => {
           if (p === undefined) return null;
-          const events = eventsOf(p).map((e) => enc.ref(e));
+          const events = eventsOf(p).map((e) => enc.refEvidence(e));
           return { start: p.start, events, bound: p.bound.map((f) => enc.refFields(f)) };
         }),
         s.timer,
@@ -220,7 +315,7 @@ export class SequenceCorrelator implements Correlator {
         if (p === null) return;
         const bound = p.bound.map((i) => dec.fields(i));
         let chain: Partial | undefined;
-        for (const i of p.events) chain = { start: p.start, ev: dec.get(i), prev: chain, bound };
+        for (const i of p.events) chain = new Partial(p.start, dec.get(i), chain, bound);
         restored[s] = chain;
       });
       // A snapshot from before one timer per key holds no timer: the key's timer is then its latest start's.

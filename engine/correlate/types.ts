@@ -36,11 +36,40 @@ export interface Correlator {
   restore(data: unknown, dec: EventDecoder): void;
 }
 
+/** A correlation's state by key: a Map, or its slot in a map of keys shared with other rules (`SlotMap`). */
+export interface KeyStore<V> {
+  readonly size: number;
+  /** `ev`: the event being processed, when there is one (a shared map's lookup is then shared). */
+  get(key: string, ev?: object): V | undefined;
+  set(key: string, value: V, ev?: object): void;
+  delete(key: string): boolean;
+  clear(): void;
+  [Symbol.iterator](): Iterator<[string, V]>;
+}
+
 export const KEY_SEP = "\u001f";
 const MAX_KEY_COMBINATIONS = 16;
 
 export function entryOf(ev: EngineEvent, value?: string | number): WindowEntry {
   return { ts: ev.ts, seq: ev.seq, event: ev, value };
+}
+
+/** One string per distinct source (file, subject), up to this many: see `canonicalSource`. */
+const SOURCES_MAX = 4096;
+const sources = new Map<string, string>();
+
+/**
+ * The one copy kept of an event's source text. Every event decoded from a stream carries its
+ * own copy of a text shared by a great many (`security.events.sshd.authentication`), and
+ * state that keeps evidence (window entries, partial matches) would otherwise keep one per
+ * entry.
+ */
+export function canonicalSource(source: string | undefined): string | undefined {
+  if (source === undefined) return undefined;
+  const kept = sources.get(source);
+  if (kept !== undefined) return kept;
+  if (sources.size < SOURCES_MAX) sources.set(source, source);
+  return source;
 }
 
 export function firstScalar(v: unknown): unknown {
@@ -63,6 +92,27 @@ export function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknow
     combos = next;
   }
   return combos;
+}
+
+/**
+ * The one key an event joins when each by-field holds a single value (the common case, with
+ * no allocation beyond the key's text): its text; null when a by-field is missing (no key);
+ * undefined when a by-field holds an array (use `keyCombinations`).
+ */
+export function soleKey(by: readonly KeySpec[], ev: EngineEvent): string | null | undefined {
+  if (by.length === 1) {
+    const v = (by[0] as KeySpec).read(ev.fields);
+    if (v === undefined || v === null || v === "") return null;
+    return Array.isArray(v) ? undefined : typeof v === "string" ? v : keyText(v);
+  }
+  let key = "";
+  for (let i = 0; i < by.length; i++) {
+    const v = (by[i] as KeySpec).read(ev.fields);
+    if (v === undefined || v === null || v === "") return null;
+    if (Array.isArray(v)) return undefined;
+    key = i === 0 ? keyText(v) : key + KEY_SEP + keyText(v);
+  }
+  return key;
 }
 
 export function keyString(values: readonly unknown[]): string {

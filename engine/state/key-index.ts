@@ -54,3 +54,48 @@ export class KeyIndex<T> {
     }
   }
 }
+
+/**
+ * One rule's state by key, in a slot of a `KeyIndex` shared with the other rules keyed alike
+ * (the Map operations a correlation uses): an event's key is looked up once for all of them.
+ */
+export class SlotMap<V> {
+  private count = 0;
+
+  constructor(
+    private readonly index: KeyIndex<unknown>,
+    private readonly slot: number,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** `ev`: the event being processed, when there is one (its lookup is shared). */
+  get(key: string, ev?: object): V | undefined {
+    return this.index.get(ev, key)?.[this.slot] as V | undefined;
+  }
+
+  set(key: string, value: V, ev?: object): void {
+    const slots = this.index.get(ev, key) ?? this.index.create(ev, key);
+    if (slots[this.slot] === undefined) this.count++;
+    slots[this.slot] = value;
+  }
+
+  delete(key: string): boolean {
+    const slots = this.index.get(undefined, key);
+    if (slots === undefined || slots[this.slot] === undefined) return false;
+    slots[this.slot] = undefined;
+    this.count--;
+    this.index.release(key, slots);
+    return true;
+  }
+
+  clear(): void {
+    for (const [key] of [...this.index.entries(this.slot)]) this.delete(key);
+  }
+
+  *[Symbol.iterator](): Generator<[string, V]> {
+    for (const [key, v] of this.index.entries(this.slot)) yield [key, v as V];
+  }
+}
