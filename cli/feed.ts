@@ -4,16 +4,17 @@ import { type CompiledPack, formatDiagnostic, loadPack } from "../dsl/index.js";
 import type { Engine } from "../engine/index.js";
 import type { Io } from "./io.js";
 import { collectPackFiles, defaultRulesPath } from "./pack-files.js";
-import { loadPolicyFile, type PolicyParams } from "./policy.js";
+import type { PolicyParams } from "./policy.js";
 
 /**
  * Loads the pack (with the policy file's values as parameters, when one is given), printing its
- * diagnostics; undefined (reported) when the policy is unusable or no rule loaded.
+ * diagnostics; undefined (reported) when the policy is unusable or no rule loaded. The policy
+ * module (and its YAML parser) is loaded only when there is a policy file.
  */
-export function loadRulesOrReport(rules: string | undefined, io: Io, what: string, policy?: string): CompiledPack | undefined {
+export async function loadRulesOrReport(rules: string | undefined, io: Io, what: string, policy?: string): Promise<CompiledPack | undefined> {
   let params: PolicyParams | undefined;
   try {
-    params = policy === undefined ? undefined : loadPolicyFile(policy);
+    params = policy === undefined ? undefined : (await import("./policy.js")).loadPolicyFile(policy);
   } catch (e) {
     io.err((e as Error).message);
     return undefined;

@@ -24,7 +24,7 @@ export interface ReplayOptions {
  * printed at the end so that hits suppressed after an alert are counted on it.
  */
 export async function runReplay(files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
-  const pack = loadRulesOrReport(opts.rules, io, "replay", opts.policy);
+  const pack = await loadRulesOrReport(opts.rules, io, "replay", opts.policy);
   if (pack === undefined) return 1;
   const alerts: Alert[] = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: opts.now });
