@@ -46,10 +46,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
     .option("--show-failures <n>", "undecodable lines to show per reason (all are counted)", parseCount, 5)
     .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
-    .action(async (files: string[], o: { rules?: string; policy?: string; format: DecoderFormat; year?: number; tz: string; showFailures: number }) => {
-      const { runReplay } = await import("./commands/replay.js");
-      code = await runReplay(files, { rules: o.rules, policy: o.policy, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures }, io);
-    });
+    .addOption(
+      new Option("--decode-thread <mode>", "read and decode the files on a second thread (auto: for 8 MiB or more of files, on a machine with 2+ CPUs)")
+        .choices(["auto", "on", "off"])
+        .default("auto"),
+    )
+    .action(
+      async (files: string[], o: { rules?: string; policy?: string; format: DecoderFormat; year?: number; tz: string; showFailures: number; decodeThread: "auto" | "on" | "off" }) => {
+        const { runReplay } = await import("./commands/replay.js");
+        const opts = { rules: o.rules, policy: o.policy, format: o.format, year: o.year, tz: o.tz, showFailures: o.showFailures, decodeThread: o.decodeThread };
+        code = await runReplay(files, opts, io);
+      },
+    );
 
   program
     .command("check")
