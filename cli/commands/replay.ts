@@ -64,7 +64,7 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
   const decodeThread = useDecodeThread(files, opts.decodeThread);
   if (!(await feedFiles(engine, files, { ...opts, decodeThread }, onFailure, (r) => refused.push(r), stats, io))) return 1;
   engine.finish();
-  for (const a of alerts) io.out(JSON.stringify(alertRecord(a)));
+  printAlerts(alerts, io);
   for (const r of refused.slice(0, opts.showFailures)) io.err(`${r.source}:${r.line}: ${r.reason}: ${r.message}`);
 
   const byRule = new Map<string, number>();
@@ -78,6 +78,23 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
     ].join("\n"),
   );
   return 0;
+}
+
+/** One JSON line per alert, written in blocks of lines (a write per alert costs more than its JSON on a large replay). */
+function printAlerts(alerts: readonly Alert[], io: Io): void {
+  if (io.outMany === undefined) {
+    for (const a of alerts) io.out(JSON.stringify(alertRecord(a)));
+    return;
+  }
+  const block: string[] = [];
+  for (const a of alerts) {
+    block.push(JSON.stringify(alertRecord(a)));
+    if (block.length === 64) {
+      io.outMany(block);
+      block.length = 0;
+    }
+  }
+  io.outMany(block);
 }
 
 function sum(m: Map<string, number>): number {
