@@ -2,7 +2,7 @@ import type { DecoderFormat } from "../connectors/parsers/index.js";
 import { type LineFailure, type LogReadStats, readLogEvents } from "../connectors/sources/log-file.js";
 import { type CompiledPack, formatDiagnostic, loadPack } from "../dsl/index.js";
 import type { Engine, EngineEvent } from "../engine/index.js";
-import { readLogFilesInThread, ThreadedReadError } from "../connectors/sources/threaded-log-file.js";
+import { type DecodeThread, ThreadedReadError } from "../connectors/sources/threaded-log-file.js";
 import type { Io } from "./io.js";
 import { collectPackFiles, defaultRulesPath } from "./pack-files.js";
 import type { PolicyParams } from "./policy.js";
@@ -34,10 +34,10 @@ export interface FeedOptions {
   readonly year?: number;
   readonly tz?: string;
   /**
-   * Read and decode on a second thread (the events reach the engine in the same order, with
-   * the same ids); only for files, not stdin.
+   * A thread already reading and decoding these files (the events reach the engine in the
+   * same order, with the same ids); only for files, not stdin.
    */
-  readonly decodeThread?: boolean;
+  readonly decodeThread?: DecodeThread;
 }
 
 /**
@@ -58,9 +58,9 @@ export async function feedFiles(
     const r = engine.process(ev);
     if (!r.accepted) onRefused({ source: ev.source ?? ev.id, line: ev.position ?? 0, reason: r.reason, message: r.message });
   };
-  if (opts.decodeThread === true && !files.includes("-")) {
+  if (opts.decodeThread !== undefined) {
     try {
-      const r = await readLogFilesInThread(files, opts, 0, onEvent, onFailure, stats);
+      const r = await opts.decodeThread.read(0, onEvent, onFailure, stats);
       if (r.unreadable === undefined) return true;
       io.err(`cannot read ${r.unreadable.file}: ${r.unreadable.message}`);
     } catch (err) {

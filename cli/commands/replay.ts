@@ -4,6 +4,7 @@ import { type Alert, Engine } from "../../engine/index.js";
 import { alertRecord } from "../../engine/alert-record.js";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
 import type { LineFailure, LogReadStats } from "../../connectors/sources/log-file.js";
+import { DecodeThread } from "../../connectors/sources/threaded-log-file.js";
 import { feedFiles, loadRulesOrReport } from "../feed.js";
 import type { Io } from "../io.js";
 
@@ -29,8 +30,9 @@ export interface ReplayOptions {
 const THREAD_MIN_BYTES = 8 << 20;
 
 function useDecodeThread(files: readonly string[], mode: ReplayOptions["decodeThread"]): boolean {
-  if (mode === "on" || mode === "off") return mode === "on";
-  if (availableParallelism() < 2 || files.includes("-")) return false;
+  if (mode === "off" || files.includes("-")) return false;
+  if (mode === "on") return true;
+  if (availableParallelism() < 2) return false;
   let bytes = 0;
   for (const f of files) {
     try {
@@ -48,6 +50,16 @@ function useDecodeThread(files: readonly string[], mode: ReplayOptions["decodeTh
  * printed at the end so that hits suppressed after an alert are counted on it.
  */
 export async function runReplay(files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
+  // Started first: the thread loads and reads ahead while the rules compile.
+  const decodeThread = useDecodeThread(files, opts.decodeThread) ? new DecodeThread(files, opts) : undefined;
+  try {
+    return await replayWith(decodeThread, files, opts, io);
+  } finally {
+    decodeThread?.stop(); // it would keep the process alive
+  }
+}
+
+async function replayWith(decodeThread: DecodeThread | undefined, files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
   const pack = await loadRulesOrReport(opts.rules, io, "replay", opts.policy);
   if (pack === undefined) return 1;
   const alerts: Alert[] = [];
@@ -61,7 +73,6 @@ export async function runReplay(files: readonly string[], opts: ReplayOptions, i
     shown.set(f.reason, n + 1);
     if (n < opts.showFailures) io.err(`${f.source}:${f.line}: ${f.reason}: ${f.message}`);
   };
-  const decodeThread = useDecodeThread(files, opts.decodeThread);
   if (!(await feedFiles(engine, files, { ...opts, decodeThread }, onFailure, (r) => refused.push(r), stats, io))) return 1;
   engine.finish();
   printAlerts(alerts, io);

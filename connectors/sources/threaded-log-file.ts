@@ -37,10 +37,94 @@ export interface ThreadedReadResult {
 }
 
 /**
- * Reads `files` (paths, not `-`) in order on a decoding thread; events go to `onEvent` with
- * `seq` from `firstSeq` on. Stops at the first unreadable file (after its events so far). An
- * exception from `onEvent` or `onFailure` stops the thread and rejects ({@link ThreadedReadError}).
+ * A decoding thread reading `files` (paths, not `-`) in order. It starts at once, so that it
+ * loads and reads ahead (a few batches) while the caller still prepares, e.g. compiles rules.
  */
+export class DecodeThread {
+  private readonly worker: Worker;
+  /** Messages that came before {@link read} (at most a few batches: nothing is acknowledged). */
+  private readonly early: FromDecoder[] = [];
+  private onMessage: ((m: FromDecoder) => void) | undefined;
+  private onError: ((err: Error) => void) | undefined;
+  private error: Error | undefined;
+  private done = false;
+
+  constructor(
+    private readonly files: readonly string[],
+    opts: LogReadOptions,
+  ) {
+    const job: DecodeJob = { files, opts: { format: opts.format, year: opts.year, tz: opts.tz } };
+    this.worker = new Worker(new URL("./decode-worker.js", import.meta.url), { workerData: job });
+    this.worker.on("message", (m: FromDecoder) => (this.onMessage === undefined ? this.early.push(m) : this.onMessage(m)));
+    const failed = (err: Error): void => {
+      if (this.done) return;
+      if (this.onError === undefined) this.error ??= err;
+      else this.onError(err);
+    };
+    this.worker.on("error", failed);
+    this.worker.on("exit", (code) => failed(new Error(`decoding thread exited with code ${code}`)));
+  }
+
+  /** Ends the thread (when its events are not wanted after all). */
+  stop(): void {
+    this.done = true;
+    void this.worker.terminate();
+  }
+
+  /**
+   * Hands the events to `onEvent` with `seq` from `firstSeq` on. Stops at the first unreadable
+   * file (after its events so far). An exception from `onEvent` or `onFailure` stops the thread
+   * and rejects ({@link ThreadedReadError}).
+   */
+  read(firstSeq: number, onEvent: (ev: EngineEvent) => void, onFailure: (f: LineFailure) => void, stats: LogReadStats): Promise<ThreadedReadResult> {
+    const files = this.files;
+    const reader = new EventBatchReader();
+    let seq = firstSeq;
+    let source = files[0] as string;
+    const emit = (fields: Record<string, unknown>, ts: number, id: string, line: number): void => {
+      stats.events++;
+      onEvent({ id, ts, seq: seq++, fields, source, position: line });
+    };
+    return new Promise<ThreadedReadResult>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        if (this.done) return;
+        this.stop();
+        reject(new ThreadedReadError(source, err));
+      };
+      const finish = (r: ThreadedReadResult): void => {
+        this.stop();
+        resolve(r);
+      };
+      const handle = (m: FromDecoder): void => {
+        if (this.done) return;
+        try {
+          if (m.type === "batch") {
+            reader.read(m.batch, emit);
+            for (const f of m.batch.failures) {
+              stats.failures.set(f.reason, (stats.failures.get(f.reason) ?? 0) + 1);
+              onFailure({ source, line: f.line, reason: f.reason, message: f.message });
+            }
+            this.worker.postMessage("consumed" satisfies ToDecoder);
+          } else if (m.type === "end") {
+            stats.lines += m.lines;
+            const next = m.file + 1;
+            if (next < files.length) source = files[next] as string;
+            else finish({ seq });
+          } else finish({ seq, unreadable: { file: files[m.file] as string, message: m.message } });
+        } catch (err) {
+          fail(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      for (const m of this.early.splice(0)) handle(m);
+      if (this.done) return;
+      if (this.error !== undefined) return fail(this.error);
+      this.onMessage = handle;
+      this.onError = fail;
+    });
+  }
+}
+
+/** {@link DecodeThread.read} of a thread started for the purpose. */
 export function readLogFilesInThread(
   files: readonly string[],
   opts: LogReadOptions,
@@ -49,58 +133,5 @@ export function readLogFilesInThread(
   onFailure: (f: LineFailure) => void,
   stats: LogReadStats,
 ): Promise<ThreadedReadResult> {
-  const job: DecodeJob = { files, opts: { format: opts.format, year: opts.year, tz: opts.tz } };
-  const worker = new Worker(new URL("./decode-worker.js", import.meta.url), { workerData: job });
-  const reader = new EventBatchReader();
-  let seq = firstSeq;
-  let file = 0;
-  let source = files[0] as string;
-  const emit = (fields: Record<string, unknown>, ts: number, id: string, line: number): void => {
-    stats.events++;
-    onEvent({ id, ts, seq: seq++, fields, source, position: line });
-  };
-  return new Promise<ThreadedReadResult>((resolve, reject) => {
-    let settled = false;
-    const fail = (err: unknown): void => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      reject(new ThreadedReadError(source, err instanceof Error ? err : new Error(String(err))));
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => {
-      if (!settled) fail(new Error(`decoding thread exited with code ${code}`));
-    });
-    worker.on("message", (m: FromDecoder) => {
-      if (settled) return;
-      try {
-        if (m.type === "batch") {
-          reader.read(m.batch, emit);
-          for (const f of m.batch.failures) {
-            stats.failures.set(f.reason, (stats.failures.get(f.reason) ?? 0) + 1);
-            onFailure({ source, line: f.line, reason: f.reason, message: f.message });
-          }
-          worker.postMessage("consumed" satisfies ToDecoder);
-          return;
-        }
-        if (m.type === "end") {
-          stats.lines += m.lines;
-          file = m.file + 1;
-          if (file < files.length) {
-            source = files[file] as string;
-            return;
-          }
-          settled = true;
-          void worker.terminate();
-          resolve({ seq });
-          return;
-        }
-        settled = true;
-        void worker.terminate();
-        resolve({ seq, unreadable: { file: files[m.file] as string, message: m.message } });
-      } catch (err) {
-        fail(err);
-      }
-    });
-  });
+  return new DecodeThread(files, opts).read(firstSeq, onEvent, onFailure, stats);
 }
