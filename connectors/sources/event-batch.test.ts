@@ -82,6 +82,12 @@ describe("event batches", () => {
     expectSame(roundTrip(events, 5_000), events);
   });
 
+  it("starts the shapes over past 4,096 of them (JSON events with ever new keys)", () => {
+    const events: Sent[] = [];
+    for (let i = 0; i < 9_000; i++) events.push({ fields: { "@timestamp": "t", [`k${i}`]: i, [`n${i % 3}`]: { a: [i] } }, ts: i, id: String(i), line: i });
+    expectSame(roundTrip(events, 700), events);
+  });
+
   it("sends a varied field without the dictionary, and still rebuilds it", () => {
     const events: Sent[] = [];
     for (let i = 0; i < 5_000; i++) events.push({ fields: { "source.ip": `10.0.${i >> 8}.${i & 255}`, "event.category": "authentication" }, ts: i, id: String(i), line: i });

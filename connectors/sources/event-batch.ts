@@ -4,7 +4,8 @@
  *
  * - every event's fields become one *shape* (its keys in order, each with the kind of its
  *   value) and the values; the receiver builds each shape's objects with one generated object
- *   literal, so events of a shape share one hidden class, as the decoder's own objects do;
+ *   literal, so events of a shape share one hidden class, as the decoder's own objects do
+ *   (bounded: after 4,096 shapes both sides start over);
  * - numbers, booleans and dictionary indices go in one Float64Array (transferred, not copied);
  * - repeating strings (host, program, action, category, outcome…) are sent once into a
  *   dictionary both sides keep (bounded: it starts over when full), so the receiver shares one
@@ -27,7 +28,9 @@ export interface EventBatch {
   /** Dictionary strings added by this batch (appended to the receiver's, after a reset if `resetDict`). */
   readonly dict: string[];
   readonly resetDict: boolean;
-  /** Shapes first used in this batch: keys and kinds, as `kind + key` strings. */
+  /** Shapes first used in this batch (appended to the receiver's, after a reset if `resetShapes`). */
+  readonly resetShapes: boolean;
+  /** Keys and kinds of each new shape, as `kind + key` strings. */
   readonly shapes: string[][];
   /** Per event: shape, ts, line; then the shape's numeric values. */
   readonly nums: Float64Array;
@@ -52,7 +55,9 @@ const OBJ = "o";
 /** Strings longer than this are not worth a dictionary entry. */
 const MAX_DICT_STRING = 64;
 const MAX_DICT = 65_536;
+/** Shapes and trie nodes kept: past either, both sides start over with the next batch. */
 const MAX_SHAPES = 4_096;
+const MAX_NODES = 65_536;
 /** A field is sent without the dictionary after this many misses, if they are a quarter of its look-ups. */
 const VARIED_MISSES = 1_000;
 
@@ -74,16 +79,29 @@ class ShapeNode {
   misses = 0;
   varied = false;
 
-  constructor(readonly entries: readonly string[]) {}
+  constructor(
+    readonly parent: ShapeNode | undefined,
+    /** The edge from the parent: kind + key. */
+    readonly entry: string,
+    private readonly trie: { nodes: number },
+  ) {}
 
   child(key: string, kind: string): ShapeNode {
     const keys = this.keys;
     for (let c = 0; c < keys.length; c++) if (keys[c] === key && this.kinds[c] === kind) return this.next[c] as ShapeNode;
-    const n = new ShapeNode([...this.entries, kind + key]);
+    const n = new ShapeNode(this, kind + key, this.trie);
+    this.trie.nodes++;
     keys.push(key);
     this.kinds.push(kind);
     this.next.push(n);
     return n;
+  }
+
+  /** The shape's entries, root to here. */
+  entries(): string[] {
+    const out = this.parent === undefined ? [] : this.parent.entries();
+    if (this.parent !== undefined) out.push(this.entry);
+    return out;
   }
 }
 
@@ -92,8 +110,10 @@ export class EventBatchWriter {
   private readonly dict = new Map<string, number>();
   /** Bumped when the dictionary starts over (the trie's remembered indices are then stale). */
   private generation = 0;
-  private readonly root = new ShapeNode([]);
+  private readonly trie = { nodes: 0 };
+  private root = new ShapeNode(undefined, "", this.trie);
   private shapeCount = 0;
+  private resetShapes = false;
   private dictAdded: string[] = [];
   private resetDict = false;
   private shapesAdded: string[][] = [];
@@ -116,8 +136,6 @@ export class EventBatchWriter {
     const strs = this.strs;
     const objs = this.objs;
     const at = nums.length;
-    const strsAt = strs.length;
-    const objsAt = objs.length;
     nums.push(-1, ts, line);
     strs.push(id);
     let node = this.root;
@@ -170,17 +188,8 @@ export class EventBatchWriter {
       }
     }
     if (node.shape < 0) {
-      if (this.shapeCount >= MAX_SHAPES) {
-        // Too many shapes to build each with its own literal: send the fields whole.
-        nums.length = at + 3;
-        strs.length = strsAt + 1;
-        objs.length = objsAt;
-        objs.push(fields);
-        this.events++;
-        return;
-      }
       node.shape = this.shapeCount++;
-      this.shapesAdded.push(node.entries as string[]);
+      this.shapesAdded.push(node.entries());
     }
     nums[at] = node.shape;
     this.events++;
@@ -203,6 +212,7 @@ export class EventBatchWriter {
     const b: EventBatch = {
       dict: this.dictAdded,
       resetDict: this.resetDict,
+      resetShapes: this.resetShapes,
       shapes: this.shapesAdded,
       nums: Float64Array.from(this.nums),
       strs: this.strs,
@@ -211,6 +221,12 @@ export class EventBatchWriter {
       failures: this.failures,
     };
     this.dictAdded = [];
+    this.resetShapes = this.shapeCount >= MAX_SHAPES || this.trie.nodes >= MAX_NODES;
+    if (this.resetShapes) {
+      this.trie.nodes = 0;
+      this.root = new ShapeNode(undefined, "", this.trie);
+      this.shapeCount = 0;
+    }
     // Bounded: once full, the next batch starts a new dictionary (this one's indices stay valid for it).
     this.resetDict = this.dict.size >= MAX_DICT;
     if (this.resetDict) {
@@ -239,11 +255,12 @@ interface Shape {
 /** Rebuilds events from batches, in order; keeps the dictionary and shapes across batches. */
 export class EventBatchReader {
   private dict: string[] = [];
-  private readonly shapes: Shape[] = [];
+  private shapes: Shape[] = [];
 
   /** Calls `onEvent` for each event of `b` in order; failures are the caller's (`b.failures`). */
   read(b: EventBatch, onEvent: (fields: EventFields, ts: number, id: string, line: number) => void): void {
     if (b.resetDict) this.dict = [];
+    if (b.resetShapes) this.shapes = [];
     for (const s of b.dict) this.dict.push(s);
     for (const entries of b.shapes) this.shapes.push(compileShape(entries));
     const { nums, strs, objs } = b;
@@ -258,10 +275,6 @@ export class EventBatchReader {
       const id = strs[j] as string;
       i += 3;
       j++;
-      if (shape < 0) {
-        onEvent(objs[k++] as EventFields, ts, id, line);
-        continue;
-      }
       const sh = this.shapes[shape] as Shape;
       const fields = sh.build(nums, i, strs, j, objs, k, dict, id);
       i += sh.nums;
