@@ -88,6 +88,13 @@ describe("event batches", () => {
     expectSame(roundTrip(events, 700), events);
   });
 
+  it("rebuilds an event with 20,000 keys", () => {
+    const fields: EventFields = {};
+    for (let i = 0; i < 20_000; i++) fields[`f${i}`] = i % 2 === 0 ? i : `v${i}`;
+    const events: Sent[] = [{ fields, ts: 1, id: "a", line: 1 }];
+    expectSame(roundTrip(events, 1), events);
+  });
+
   it("sends a varied field without the dictionary, and still rebuilds it", () => {
     const events: Sent[] = [];
     for (let i = 0; i < 5_000; i++) events.push({ fields: { "source.ip": `10.0.${i >> 8}.${i & 255}`, "event.category": "authentication" }, ts: i, id: String(i), line: i });

@@ -96,13 +96,13 @@ class ShapeNode {
     this.next.push(n);
     return n;
   }
+}
 
-  /** The shape's entries, root to here. */
-  entries(): string[] {
-    const out = this.parent === undefined ? [] : this.parent.entries();
-    if (this.parent !== undefined) out.push(this.entry);
-    return out;
-  }
+/** A shape's entries, from the root to `node` (iterative: an event may have thousands of keys). */
+function entriesOf(node: ShapeNode): string[] {
+  const out: string[] = [];
+  for (let n: ShapeNode | undefined = node; n?.parent !== undefined; n = n.parent) out.push(n.entry);
+  return out.reverse();
 }
 
 /** Builds batches on the decoding side. Not thread-safe; one per decoding thread. */
@@ -189,7 +189,7 @@ export class EventBatchWriter {
     }
     if (node.shape < 0) {
       node.shape = this.shapeCount++;
-      this.shapesAdded.push(node.entries());
+      this.shapesAdded.push(entriesOf(node));
     }
     nums[at] = node.shape;
     this.events++;
