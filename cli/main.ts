@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--show-failures <n>", "undecodable lines to show per reason (all are counted)", parseCount, 5)
     .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
     .addOption(
-      new Option("--decode-thread <mode>", "read and decode the files on a second thread (auto: for 8 MiB or more of files, when 1.5+ CPUs are idle)")
+      new Option("--decode-thread <mode>", "read and decode the files on a second thread (auto: for 8 MiB or more of files, on 2+ CPUs)")
         .choices(["auto", "on", "off"])
         .default("auto"),
     )
