@@ -1,19 +1,21 @@
 import type { DecoderFormat } from "../connectors/parsers/index.js";
 import { type LineFailure, type LogReadStats, readLogEvents } from "../connectors/sources/log-file.js";
 import { type CompiledPack, formatDiagnostic, loadPack } from "../dsl/index.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine, EngineEvent } from "../engine/index.js";
+import { type DecodeThread, ThreadedReadError } from "../connectors/sources/threaded-log-file.js";
 import type { Io } from "./io.js";
 import { collectPackFiles, defaultRulesPath } from "./pack-files.js";
-import { loadPolicyFile, type PolicyParams } from "./policy.js";
+import type { PolicyParams } from "./policy.js";
 
 /**
  * Loads the pack (with the policy file's values as parameters, when one is given), printing its
- * diagnostics; undefined (reported) when the policy is unusable or no rule loaded.
+ * diagnostics; undefined (reported) when the policy is unusable or no rule loaded. The policy
+ * module (and its YAML parser) is loaded only when there is a policy file.
  */
-export function loadRulesOrReport(rules: string | undefined, io: Io, what: string, policy?: string): CompiledPack | undefined {
+export async function loadRulesOrReport(rules: string | undefined, io: Io, what: string, policy?: string): Promise<CompiledPack | undefined> {
   let params: PolicyParams | undefined;
   try {
-    params = policy === undefined ? undefined : loadPolicyFile(policy);
+    params = policy === undefined ? undefined : (await import("./policy.js")).loadPolicyFile(policy);
   } catch (e) {
     io.err((e as Error).message);
     return undefined;
@@ -31,6 +33,11 @@ export interface FeedOptions {
   readonly format: DecoderFormat;
   readonly year?: number;
   readonly tz?: string;
+  /**
+   * A thread already reading and decoding these files (the events reach the engine in the
+   * same order, with the same ids); only for files, not stdin.
+   */
+  readonly decodeThread?: DecodeThread;
 }
 
 /**
@@ -47,6 +54,20 @@ export async function feedFiles(
   stats: LogReadStats,
   io: Io,
 ): Promise<boolean> {
+  const onEvent = (ev: EngineEvent): void => {
+    const r = engine.process(ev);
+    if (!r.accepted) onRefused({ source: ev.source ?? ev.id, line: ev.position ?? 0, reason: r.reason, message: r.message });
+  };
+  if (opts.decodeThread !== undefined) {
+    try {
+      const r = await opts.decodeThread.read(0, onEvent, onFailure, stats);
+      if (r.unreadable === undefined) return true;
+      io.err(`cannot read ${r.unreadable.file}: ${r.unreadable.message}`);
+    } catch (err) {
+      io.err(`cannot read ${err instanceof ThreadedReadError ? err.file : (files[0] ?? "")}: ${(err as Error).message}`);
+    }
+    return false;
+  }
   let seq = 0;
   for (const file of files) {
     try {
@@ -54,10 +75,7 @@ export async function feedFiles(
         file,
         opts,
         seq,
-        (ev) => {
-          const r = engine.process(ev);
-          if (!r.accepted) onRefused({ source: ev.source ?? ev.id, line: ev.position ?? 0, reason: r.reason, message: r.message });
-        },
+        onEvent,
         onFailure,
         stats,
       );

@@ -1,7 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Implementation } from "../../engine/anomaly/model.js";
 import type { Io } from "../io.js";
-import { IMPLEMENTATIONS, runAnomalyEval, runAnomalyScore, runAnomalyTrain } from "./anomaly.js";
+import type { runAnomalyScore, runAnomalyTrain } from "./anomaly.js";
+import { IMPLEMENTATIONS } from "./anomaly-impls.js";
+
+/** The commands' module (PostgreSQL, NATS, the forests), loaded when one of them runs. */
+const commands = () => import("./anomaly.js");
 
 function positive(v: string): number {
   const n = Number(v);
@@ -43,8 +47,8 @@ export function registerAnomaly(program: Command, io: Io, setCode: (c: number) =
     .option("--sample-size <n>", "subsample size ψ of the native forest", positive, 256)
     .option("--impl <list>", `implementations, comma-separated (default: ${IMPLEMENTATIONS.join(",")})`, impls)
     .option("--json", "one JSON object keyed by implementation, each with auc_mean and auc_sd (sample sd)")
-    .action((file: string, o: { label?: string; seeds: number; trees: number; sampleSize: number; impl?: Implementation[]; json?: boolean }) => {
-      setCode(runAnomalyEval(file, o, io));
+    .action(async (file: string, o: { label?: string; seeds: number; trees: number; sampleSize: number; impl?: Implementation[]; json?: boolean }) => {
+      setCode((await commands()).runAnomalyEval(file, o, io));
     });
 
   anomaly
@@ -66,7 +70,7 @@ export function registerAnomaly(program: Command, io: Io, setCode: (c: number) =
     .option("--database-url <url>", "store it in PostgreSQL (table vigil_models) as a new version")
     .addOption(formatOption())
     .action(async (files: string[], o: Parameters<typeof runAnomalyTrain>[1]) => {
-      setCode(await runAnomalyTrain(files, o, io));
+      setCode(await (await commands()).runAnomalyTrain(files, o, io));
     });
 
   anomaly
@@ -82,6 +86,6 @@ export function registerAnomaly(program: Command, io: Io, setCode: (c: number) =
     .option("--above <score>", "print only rows whose calibrated score is above this", unit)
     .addOption(formatOption())
     .action(async (files: string[], o: Parameters<typeof runAnomalyScore>[1]) => {
-      setCode(await runAnomalyScore(files, o, io));
+      setCode(await (await commands()).runAnomalyScore(files, o, io));
     });
 }

@@ -14,8 +14,7 @@ import type { Implementation } from "../../engine/anomaly/model.js";
 import type { ModelStore } from "../../engine/anomaly/store.js";
 import type { EngineEvent } from "../../engine/index.js";
 import type { Io } from "../io.js";
-
-export const IMPLEMENTATIONS: readonly Implementation[] = ["native", "ml-isolation-forest"];
+import { IMPLEMENTATIONS } from "./anomaly-impls.js";
 
 export interface EvalCliOptions {
   readonly label?: string;

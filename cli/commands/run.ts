@@ -140,7 +140,7 @@ async function closeParts(p: Parts | undefined): Promise<void> {
  */
 export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Promise<number> {
   const log = pino({ level: cfg.str(config, "log_level") ?? "info", base: { service: "vigil" } }, { write: (s: string) => io.err(s.trimEnd()) });
-  const pack = loadRulesOrReport(cfg.str(config, "rules"), io, "run", cfg.str(config, "policy"));
+  const pack = await loadRulesOrReport(cfg.str(config, "rules"), io, "run", cfg.str(config, "policy"));
   if (pack === undefined) return 1;
   const metrics = new PipelineMetrics();
   const stdout: AlertSink[] = cfg.bool(config, "alerts_stdout") ? [new StdoutAlertSink(io)] : [];

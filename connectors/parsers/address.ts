@@ -52,8 +52,18 @@ export function classifyAddress(address: string): RemoteAddress | undefined {
   return a;
 }
 
-function classify(address: string): RemoteAddress | undefined {
-  if (address === "" || address === "UNKNOWN") return undefined;
+/**
+ * A copy of `s` that does not point into the text it was cut from. V8 cuts strings of 13 or
+ * more characters as views on the whole decoded chunk (~512 KiB); an address kept as a
+ * correlation key would keep its chunk alive for as long as the key lives.
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : (" " + s).slice(1);
+}
+
+function classify(raw: string): RemoteAddress | undefined {
+  if (raw === "" || raw === "UNKNOWN") return undefined;
+  const address = detached(raw);
   const c = address.charCodeAt(0);
   if (c >= 48 && c <= 57 && isIPv4Literal(address)) return { address, ip: address, domain: undefined };
   if (address.includes(":")) {

@@ -86,7 +86,11 @@ export function sourceBasename(source: string): string {
  * line's hash from {@link fnv1a32Hex}. Split this way so a decoder hashes each line once.
  */
 export function formatEventId(base: string, lineNo: number, k: number, lineHash: string): string {
-  return k >= 2 ? `${base}:${lineNo}.${k}-${lineHash}` : `${base}:${lineNo}-${lineHash}`;
+  const id = k >= 2 ? `${base}:${lineNo}.${k}-${lineHash}` : `${base}:${lineNo}-${lineHash}`;
+  // Concatenation makes a tree of four strings; reading a character flattens it into one,
+  // and the garbage collector then keeps only that (ids live on in correlation windows).
+  id.charCodeAt(0);
+  return id;
 }
 
 /** The id of the `k`-th event (1-based, default 1) of `line`, line `lineNo` of `source`. */

@@ -65,6 +65,18 @@ describe("forEachLine", () => {
     expect(lines.map((l) => l.line)).toEqual(["x".repeat(11), "next"]);
   });
 
+  it("reads a large chunk (decoded in blocks) like the whole text split on newlines", async () => {
+    // ~200 KiB in one chunk: many text blocks, a line longer than a block, ASCII and UTF-8 blocks.
+    const parts: string[] = [];
+    for (let i = 0; i < 3000; i++) parts.push(i % 997 === 0 ? `long ${"y".repeat(40_000)}` : i % 1499 === 1 ? `caf\u00e9 ${i}\r` : `line ${i} ${"x".repeat(i % 90)}`);
+    const bytes = enc(parts.join("\n") + "\n");
+    const { lines, count } = await read([bytes]);
+    expect(lines.map((l) => l.line)).toEqual(model(bytes));
+    expect(count).toBe(3000);
+    for (const l of lines) if (l.hash !== -1) expect(l.hash).toBe(fnv1a32(l.line));
+    expect(lines.filter((l) => l.hash !== -1).length).toBeGreaterThan(2000);
+  });
+
   test.prop([
     fc.array(fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom("\n", "\r\n", "\r", "\u00e9", "\uFEFF", "abc def")), { maxLength: 30 }),
     fc.array(fc.nat(), { maxLength: 8 }),

@@ -19,6 +19,14 @@ export interface LineReadOptions {
   readonly afterChunk?: () => Promise<void>;
 }
 
+/**
+ * Lines are decoded to text a block of about this many bytes at a time. A line's string is a
+ * view on its block's text, and so is any field cut from it (V8 slices of 13 characters or
+ * more): an event that a correlation keeps (a sequence's partial match) keeps its block alive,
+ * so blocks are kept small rather than one per 512 KiB read.
+ */
+const TEXT_BLOCK = 16_384;
+
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
@@ -35,9 +43,10 @@ function fnvBytes(buf: Uint8Array, from: number, to: number): number {
  * terminator are handled; text is UTF-8 (invalid bytes read as U+FFFD). Returns the number of
  * lines read.
  *
- * Each chunk's complete lines are decoded as one string and sliced per line (no copy per
- * line); a chunk that is all ASCII is decoded as Latin-1 (a plain copy) and its lines are
- * hashed from the bytes, which is several times cheaper than hashing the string later.
+ * A chunk's complete lines are decoded in blocks of about {@link TEXT_BLOCK} bytes, each as
+ * one string sliced per line (no copy per line); an all-ASCII block is decoded as Latin-1 (a
+ * plain copy) and its lines are hashed from the bytes, which is several times cheaper than
+ * hashing the string later.
  */
 export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineReadOptions = {}): Promise<number> {
   const maxLine = opts.maxLineBytes ?? Number.POSITIVE_INFINITY;
@@ -60,6 +69,22 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
     const part = b.length > room ? b.subarray(0, room) : b;
     carry.push(Buffer.from(part)); // a copy: the stream may reuse its chunk's memory
     carryBytes += part.length;
+  };
+
+  /** The complete lines of `chunk[from, to]` (`to` is a `\n`), as one string sliced per line. */
+  const block = (chunk: Buffer, from: number, to: number): void => {
+    const ascii = isAscii(chunk.subarray(from, to));
+    // Whole lines end at a `\n`, which never splits a UTF-8 sequence.
+    const text = chunk.toString(ascii ? "latin1" : "utf8", from, to + 1);
+    let s = 0;
+    let nl = text.indexOf("\n");
+    while (nl !== -1) {
+      let e = nl;
+      if (e > s && text.charCodeAt(e - 1) === 13) e--;
+      onLine(text.slice(s, e), ++lineNo, ascii ? fnvBytes(chunk, from + s, from + e) : -1);
+      s = nl + 1;
+      nl = text.indexOf("\n", s);
+    }
   };
 
   for await (const raw of stream as AsyncIterable<Buffer | string>) {
@@ -85,30 +110,13 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
       if (opts.afterChunk !== undefined) await opts.afterChunk(); // the carried line was completed
       continue;
     }
-    // Complete lines: chunk[start, last].
-    if (isAscii(chunk.subarray(start, last))) {
-      const text = chunk.toString("latin1", start, last + 1);
-      let s = 0;
-      let nl = text.indexOf("\n");
-      while (nl !== -1) {
-        let e = nl;
-        if (e > s && text.charCodeAt(e - 1) === 13) e--;
-        onLine(text.slice(s, e), ++lineNo, fnvBytes(chunk, start + s, start + e));
-        s = nl + 1;
-        nl = text.indexOf("\n", s);
-      }
-    } else {
-      // Whole lines end at a `\n`, which never splits a UTF-8 sequence.
-      const text = chunk.toString("utf8", start, last + 1);
-      let s = 0;
-      let nl = text.indexOf("\n");
-      while (nl !== -1) {
-        let e = nl;
-        if (e > s && text.charCodeAt(e - 1) === 13) e--;
-        onLine(text.slice(s, e), ++lineNo, -1);
-        s = nl + 1;
-        nl = text.indexOf("\n", s);
-      }
+    // Complete lines: chunk[start, last], decoded a block at a time (see TEXT_BLOCK).
+    let b = start;
+    while (b <= last) {
+      let e = b + TEXT_BLOCK >= last ? last : chunk.lastIndexOf(10, b + TEXT_BLOCK);
+      if (e < b) e = chunk.indexOf(10, b + TEXT_BLOCK); // one line longer than a block
+      block(chunk, b, e);
+      b = e + 1;
     }
     if (last + 1 < end) addCarry(chunk.subarray(last + 1));
     if (opts.afterChunk !== undefined) await opts.afterChunk();

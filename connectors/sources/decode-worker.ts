@@ -1,0 +1,68 @@
+/**
+ * The decoding thread of {@link readLogFilesInThread}: reads and decodes the files in order and
+ * posts the events in batches (event-batch.ts), at most a few batches ahead of the consumer.
+ */
+import { createReadStream } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { createDecoder, MAX_LINE_BYTES } from "../parsers/index.js";
+import { EventBatchWriter } from "./event-batch.js";
+import { forEachLine } from "./lines.js";
+import type { DecodeJob, FromDecoder, ToDecoder } from "./threaded-log-file.js";
+
+/** Batches posted and not yet consumed: bounds the memory held by a fast reader. */
+const MAX_AHEAD = 4;
+
+const port = parentPort;
+if (port === null) throw new Error("decode-worker.js runs as a worker thread");
+const job = workerData as DecodeJob;
+
+let ahead = 0;
+let wake: (() => void) | undefined;
+port.on("message", (m: ToDecoder) => {
+  if (m === "consumed") {
+    ahead--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  }
+});
+
+function post(m: FromDecoder, transfer?: ArrayBuffer[]): void {
+  (port as NonNullable<typeof port>).postMessage(m, transfer);
+}
+
+async function run(): Promise<void> {
+  const writer = new EventBatchWriter();
+  for (let file = 0; file < job.files.length; file++) {
+    const path = job.files[file] as string;
+    const decoder = createDecoder(job.opts.format, { source: path, year: job.opts.year, tz: job.opts.tz });
+    let lineNo = 0;
+    const sink = (fields: Record<string, unknown>, ts: number, id: string): void => writer.add(fields, ts, id, lineNo);
+    const flush = async (): Promise<void> => {
+      if (writer.size === 0) return;
+      const batch = writer.take();
+      post({ type: "batch", batch }, [batch.nums.buffer as ArrayBuffer]);
+      ahead++;
+      while (ahead >= MAX_AHEAD) await new Promise<void>((r) => (wake = r));
+    };
+    let lines: number;
+    try {
+      lines = await forEachLine(
+        createReadStream(path, { highWaterMark: 1 << 19 }),
+        (line, n, lineHash) => {
+          lineNo = n;
+          const f = decoder.decodeTo(line, n, lineHash, sink);
+          if (f !== undefined && f.reason !== "empty_line") writer.addFailure(n, f.reason, f.message);
+        },
+        { maxLineBytes: MAX_LINE_BYTES, afterChunk: flush },
+      );
+    } catch (err) {
+      await flush();
+      post({ type: "error", file, message: (err as Error).message });
+      return;
+    }
+    post({ type: "end", file, lines });
+  }
+}
+
+await run();

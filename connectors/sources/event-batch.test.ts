@@ -1,0 +1,103 @@
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import type { EventFields } from "../../engine/event.js";
+import { EventBatchReader, EventBatchWriter } from "./event-batch.js";
+
+interface Sent {
+  readonly fields: EventFields;
+  readonly ts: number;
+  readonly id: string;
+  readonly line: number;
+}
+
+/** Sends events through a writer in batches of `per`, each batch structured-cloned as postMessage would. */
+function roundTrip(events: readonly Sent[], per: number): Sent[] {
+  const w = new EventBatchWriter();
+  const r = new EventBatchReader();
+  const out: Sent[] = [];
+  const flush = () => r.read(structuredClone(w.take()), (fields, ts, id, line) => out.push({ fields, ts, id, line }));
+  events.forEach((e, i) => {
+    w.add(e.fields, e.ts, e.id, e.line);
+    if ((i + 1) % per === 0) flush();
+  });
+  flush();
+  return out;
+}
+
+/** Same keys in the same order, values equal (Object.is for primitives, so -0 and NaN too). */
+function expectSame(got: readonly Sent[], want: readonly Sent[]): void {
+  expect(got.length).toBe(want.length);
+  got.forEach((g, i) => {
+    const w = want[i] as Sent;
+    expect([g.ts, g.id, g.line]).toEqual([w.ts, w.id, w.line]);
+    expect(Object.keys(g.fields)).toEqual(Object.keys(w.fields));
+    for (const k of Object.keys(w.fields)) {
+      const a = g.fields[k];
+      const b = w.fields[k];
+      if (typeof b === "object" && b !== null) expect(a).toStrictEqual(b);
+      else expect(Object.is(a, b)).toBe(true);
+    }
+    expect(Object.getPrototypeOf(g.fields)).toBe(Object.prototype);
+  });
+}
+
+const key = fc.oneof(
+  fc.constantFrom("@timestamp", "event.id", "message", "source.ip", "user.name", "__proto__", "123", "0", "constructor", ""),
+  fc.string({ maxLength: 12 }),
+);
+const value = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.constantFrom("sshd", "authentication", "failure", "x".repeat(70)),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+/** Fields built as JSON.parse builds them (own data properties, `__proto__` included). */
+const fields = fc.array(fc.tuple(key, value), { maxLength: 12 }).map((entries) => {
+  const o: EventFields = {};
+  for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  return o;
+});
+
+describe("event batches", () => {
+  test.prop([fc.array(fc.record({ fields, ts: fc.double(), id: fc.string({ maxLength: 40 }), line: fc.nat() }), { maxLength: 40 }), fc.integer({ min: 1, max: 7 })])(
+    "rebuild any events with the same keys, order and values",
+    (events, per) => {
+      expectSame(roundTrip(events, per), events);
+    },
+  );
+
+  it("keeps an event's id in event.id when the decoder put it there", () => {
+    const events: Sent[] = Array.from({ length: 5 }, (_, i) => ({ fields: { "event.id": `f.log:${i}-0a`, message: "m" }, ts: i, id: `f.log:${i}-0a`, line: i + 1 }));
+    expectSame(roundTrip(events, 2), events);
+  });
+
+  it("starts the dictionary over when it is full, without mixing up values", () => {
+    // 80 fields of 900 values each: past the dictionary's 65,536 entries, no field varied enough to skip it.
+    const events: Sent[] = [];
+    for (let i = 0; i < 72_000; i++) events.push({ fields: { [`k${i % 80}`]: `v${i}`, same: "sshd" }, ts: i, id: String(i), line: i });
+    expectSame(roundTrip(events, 5_000), events);
+  });
+
+  it("starts the shapes over past 4,096 of them (JSON events with ever new keys)", () => {
+    const events: Sent[] = [];
+    for (let i = 0; i < 9_000; i++) events.push({ fields: { "@timestamp": "t", [`k${i}`]: i, [`n${i % 3}`]: { a: [i] } }, ts: i, id: String(i), line: i });
+    expectSame(roundTrip(events, 700), events);
+  });
+
+  it("rebuilds an event with 20,000 keys", () => {
+    const fields: EventFields = {};
+    for (let i = 0; i < 20_000; i++) fields[`f${i}`] = i % 2 === 0 ? i : `v${i}`;
+    const events: Sent[] = [{ fields, ts: 1, id: "a", line: 1 }];
+    expectSame(roundTrip(events, 1), events);
+  });
+
+  it("sends a varied field without the dictionary, and still rebuilds it", () => {
+    const events: Sent[] = [];
+    for (let i = 0; i < 5_000; i++) events.push({ fields: { "source.ip": `10.0.${i >> 8}.${i & 255}`, "event.category": "authentication" }, ts: i, id: String(i), line: i });
+    expectSame(roundTrip(events, 1_000), events);
+  });
+});
