@@ -1,21 +1,83 @@
 import { type CompiledFirstSeen, type KeySpec, keyText } from "../../dsl/index.js";
 import type { EngineEvent } from "../event.js";
 import type { EventDecoder, EventEncoder } from "../snapshot-codec.js";
-import { MinHeap } from "../state/min-heap.js";
-import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, keyString, soleKey } from "./types.js";
-import { evictEarliest } from "./types.js";
+import { type KeyIndex, SlotMap } from "../state/key-index.js";
+import { PairHeap } from "../state/pair-heap.js";
+import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombinations, type KeyStore, keyString, soleKey } from "./types.js";
 
+/** Between a key and a value in a snapshot's text of a (key, value) pair. */
 const SEP2 = KEY_SEP + KEY_SEP;
+
+/**
+ * The values one key has seen, each with the time it was last seen: the first inline (most
+ * keys see one value), the others in a map once there are more. No text is built per event:
+ * a value is compared to the inline one, or looked up in the key's own small map.
+ */
+class SeenValues {
+  /** The inline value ("" once the values are in `more`). */
+  private one: string;
+  private oneLast: number;
+  private more: Map<string, number> | undefined;
+  /** False once the key was forgotten (its timers are then stale). */
+  live = true;
+
+  constructor(
+    readonly key: string,
+    value: string,
+    t: number,
+  ) {
+    this.one = value;
+    this.oneLast = t;
+  }
+
+  get size(): number {
+    return this.more === undefined ? 1 : this.more.size;
+  }
+
+  /** When `value` was last seen, or undefined when it was not (or was forgotten). */
+  last(value: string): number | undefined {
+    if (this.more !== undefined) return this.more.get(value);
+    return value === this.one ? this.oneLast : undefined;
+  }
+
+  /** Sets the time `value` was last seen (adding it when new). */
+  set(value: string, t: number): void {
+    if (this.more !== undefined) this.more.set(value, t);
+    else if (value === this.one) this.oneLast = t;
+    else {
+      this.more = new Map([
+        [this.one, this.oneLast],
+        [value, t],
+      ]);
+      this.one = "";
+    }
+  }
+
+  /** Forgets `value`; true when it was there. (The last value is never deleted: the key goes instead.) */
+  delete(value: string): boolean {
+    if (this.more === undefined) return false;
+    return this.more.delete(value);
+  }
+
+  *pairs(): Generator<[string, number]> {
+    if (this.more === undefined) yield [this.one, this.oneLast];
+    else yield* this.more;
+  }
+}
 
 /**
  * `first seen f[, f] [by keys] [learning D]`: fires the first time a value (tuple) is seen for
  * a key. Nothing fires during the learning period, which starts at the first event the rule
  * matches. What was seen is remembered for `ttl` after it was last seen, and at most
- * `maxKeys` (key, value) pairs (oldest forgotten first, counted).
+ * `maxKeys` (key, value) pairs (oldest forgotten first, counted). State is per key (in the
+ * map of keys shared with the rules keyed alike, when given), each key holding its values.
  */
 export class FirstSeenCorrelator implements Correlator {
-  private readonly seen = new Map<string, number>();
-  private readonly expiry = new MinHeap<string>();
+  private readonly keys: KeyStore<SeenValues>;
+  /** One timer per (key, value) pair when it was added or re-armed: the pair's last time + ttl. */
+  private readonly expiry = new PairHeap<SeenValues, string>();
+  /** (key, value) pairs remembered. */
+  private count = 0;
   private learningEnds: number | undefined;
 
   constructor(
@@ -24,7 +86,11 @@ export class FirstSeenCorrelator implements Correlator {
     private readonly ttlMs: number,
     private readonly maxKeys: number,
     private readonly onEvict: () => void,
-  ) {}
+    /** A map of keys shared with the rules keyed alike (else the rule keeps its own). */
+    index?: KeyIndex<unknown>,
+  ) {
+    this.keys = index === undefined ? new Map() : new SlotMap(index, index.addSlot());
+  }
 
   onMatch(ev: EngineEvent): void {
     this.learningEnds ??= ev.ts + this.corr.learningMs;
@@ -43,10 +109,10 @@ export class FirstSeenCorrelator implements Correlator {
     const key = soleKey(this.corr.by, ev);
     if (key === null) return;
     if (key !== undefined) {
-      this.seenKey(key + SEP2 + valueKey, undefined, values, ev);
+      this.seenPair(key, valueKey, undefined, values, ev);
       return;
     }
-    for (const keyValues of keyCombinations(this.corr.by, ev)) this.seenKey(keyString(keyValues) + SEP2 + valueKey, keyValues, values, ev);
+    for (const keyValues of keyCombinations(this.corr.by, ev)) this.seenPair(keyString(keyValues), valueKey, keyValues, values, ev);
   }
 
   /** The first-seen fields' values on `ev`, or undefined when one is missing. */
@@ -61,15 +127,25 @@ export class FirstSeenCorrelator implements Correlator {
   }
 
   /** `keyValues`, `values`: when already known (else read from the event when it fires). */
-  private seenKey(key: string, keyValues: readonly unknown[] | undefined, values: unknown[] | undefined, ev: EngineEvent): void {
-    const last = this.seen.get(key);
-    if (last !== undefined) {
-      if (ev.ts > last) this.seen.set(key, ev.ts); // its expiry entry is re-armed when it comes due
-      return;
+  private seenPair(key: string, valueKey: string, keyValues: readonly unknown[] | undefined, values: unknown[] | undefined, ev: EngineEvent): void {
+    let rec = this.keys.get(key, ev);
+    if (rec !== undefined) {
+      const last = rec.last(valueKey);
+      if (last !== undefined) {
+        if (ev.ts > last) rec.set(valueKey, ev.ts); // its timer is re-armed when it comes due
+        return;
+      }
     }
-    if (this.seen.size >= this.maxKeys) this.evictOne();
-    this.seen.set(key, ev.ts);
-    this.expiry.push(ev.ts + this.ttlMs, key);
+    if (this.count >= this.maxKeys) {
+      this.evictOne();
+      if (rec !== undefined && !rec.live) rec = undefined;
+    }
+    if (rec === undefined) {
+      rec = new SeenValues(key, valueKey, ev.ts);
+      this.keys.set(key, rec, ev);
+    } else rec.set(valueKey, ev.ts);
+    this.count++;
+    this.expiry.push(ev.ts + this.ttlMs, rec, valueKey);
     if (ev.ts < (this.learningEnds as number)) return;
     const vals: readonly unknown[] = values ?? this.valuesOf(ev) ?? [];
     const kv: readonly unknown[] = keyValues ?? keyCombinations(this.corr.by, ev)[0] ?? [];
@@ -78,34 +154,75 @@ export class FirstSeenCorrelator implements Correlator {
     this.fire({ at: ev.ts, trigger: ev, keyValues: [...kv, ...vals], keyPaths: this.corr.by, entries: [entryOf(ev)], extraKeys });
   }
 
+  /** Forgets a pair (its key when it was the key's last value); false when it was not remembered. */
+  private forget(rec: SeenValues, value: string): boolean {
+    if (!rec.live || rec.last(value) === undefined) return false;
+    if (rec.size === 1) {
+      rec.live = false;
+      this.keys.delete(rec.key);
+    } else rec.delete(value);
+    this.count--;
+    return true;
+  }
+
   advance(watermark: number): void {
-    while (this.expiry.peekTime() < watermark) {
-      const due = this.expiry.pop();
-      if (due === undefined) break;
-      const last = this.seen.get(due.key);
+    const heap = this.expiry;
+    while (heap.peekTime() < watermark && heap.pop()) {
+      const rec = heap.owner as SeenValues;
+      const value = heap.value as string;
+      const last = rec.live ? rec.last(value) : undefined;
       if (last === undefined) continue;
-      if (last + this.ttlMs === due.time) this.seen.delete(due.key);
-      else this.expiry.push(last + this.ttlMs, due.key);
+      if (last + this.ttlMs === heap.time) this.forget(rec, value);
+      else heap.push(last + this.ttlMs, rec, value);
     }
   }
 
+  /** Forgets the pair whose timer is earliest (the per-rule cap), counting it. */
   private evictOne(): void {
-    evictEarliest(this.expiry, this.seen, this.onEvict);
+    const heap = this.expiry;
+    while (heap.pop()) {
+      if (this.forget(heap.owner as SeenValues, heap.value as string)) {
+        this.onEvict();
+        return;
+      }
+    }
   }
 
   liveKeys(): number {
-    return this.seen.size;
+    return this.count;
   }
 
+  /** Pairs as `key SEP SEP value` texts (the format that kept them in one map before). */
   snapshot(_enc: EventEncoder): unknown {
-    return { learningEnds: this.learningEnds ?? null, seen: [...this.seen], expiry: this.expiry.entries() };
+    const seen: [string, number][] = [];
+    for (const [, rec] of this.keys) for (const [value, t] of rec.pairs()) seen.push([rec.key + SEP2 + value, t]);
+    const expiry = this.expiry.entries().flatMap(([t, rec, value]) => (rec.live ? [[t, rec.key + SEP2 + value]] : []));
+    return { learningEnds: this.learningEnds ?? null, seen, expiry };
   }
 
   restore(data: unknown, _dec: EventDecoder): void {
     const d = data as { learningEnds: number | null; seen: [string, number][]; expiry: [number, string][] };
     this.learningEnds = d.learningEnds ?? undefined;
-    this.seen.clear();
-    for (const [k, t] of d.seen) this.seen.set(k, t);
-    for (const [t, k] of d.expiry) this.expiry.push(t, k);
+    this.keys.clear();
+    this.count = 0;
+    for (const [pair, t] of d.seen) {
+      const [key, value] = splitPair(pair);
+      const rec = this.keys.get(key);
+      if (rec === undefined) this.keys.set(key, new SeenValues(key, value, t));
+      else if (rec.last(value) === undefined) rec.set(value, t);
+      else continue;
+      this.count++;
+    }
+    for (const [t, pair] of d.expiry) {
+      const [key, value] = splitPair(pair);
+      const rec = this.keys.get(key);
+      if (rec !== undefined) this.expiry.push(t, rec, value);
+    }
   }
+}
+
+/** A snapshot's pair text back into key and value (split at the first double separator). */
+function splitPair(pair: string): [string, string] {
+  const i = pair.indexOf(SEP2);
+  return i < 0 ? [pair, ""] : [pair.slice(0, i), pair.slice(i + SEP2.length)];
 }
