@@ -40,8 +40,8 @@ export class PairHeap<O, V> {
     const n = times.length;
     if (n === 0) return false;
     this.time = times[0] as number;
-    this.owner = this.owners[0] as O;
-    this.value = this.values[0] as V;
+    this.owner = this.owners[0];
+    this.value = this.values[0];
     const lastT = times.pop() as number;
     const lastO = this.owners.pop() as O;
     const lastV = this.values.pop() as V;
