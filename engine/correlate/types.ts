@@ -66,11 +66,21 @@ const sources = new Map<string, string>();
  */
 export function canonicalSource(source: string | undefined): string | undefined {
   if (source === undefined) return undefined;
-  const kept = sources.get(source);
-  if (kept !== undefined) return kept;
-  if (sources.size < SOURCES_MAX) sources.set(source, source);
-  return source;
+  // An event feeds several rules' state in turn: its own text is looked up once.
+  if (source === lastSource) return lastKept;
+  let kept = sources.get(source);
+  if (kept === undefined) {
+    kept = source;
+    if (sources.size < SOURCES_MAX) sources.set(source, source);
+  }
+  lastSource = source;
+  lastKept = kept;
+  return kept;
 }
+
+/** The last text looked up (compared by identity first) and the copy kept of it. */
+let lastSource: string | undefined;
+let lastKept: string | undefined;
 
 export function firstScalar(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
