@@ -64,12 +64,13 @@ function correlator(ttl: number, max: number, shared: boolean, out: string[], ev
 test("property: first seen forgets after its ttl and evicts the earliest timer at the cap, as the reference model (also across a snapshot)", () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ dt: fc.integer({ min: 1, max: 5_000 }), u: fc.constantFrom("a", "b", "c"), c: fc.constantFrom("FR", "DE", "BR", "US") }), { maxLength: 80 }),
-      fc.constantFrom(2, 3, 5, 100),
+      // Up to 12 values per key: a key holds them inline, in its small array, then in a map.
+      fc.array(fc.record({ dt: fc.integer({ min: 1, max: 3_000 }), u: fc.constantFrom("a", "b"), c: fc.integer({ min: 0, max: 11 }).map((i) => `v${i}`) }), { maxLength: 120, size: "max" }),
+      fc.constantFrom(2, 3, 5, 12, 100),
       fc.boolean(),
-      fc.nat(80),
-      (evs, max, shared, cut) => {
-        const ttl = 8_000;
+      fc.nat(100),
+      fc.constantFrom(8_000, 60_000),
+      (evs, max, shared, cut, ttl) => {
         let ts = 0;
         const stream = evs.map((e) => ({ ts: (ts += e.dt), u: e.u, c: e.c }));
         const expected = reference(stream, ttl, max);

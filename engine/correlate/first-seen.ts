@@ -8,60 +8,120 @@ import { type Correlator, entryOf, type Firing, firstScalar, KEY_SEP, keyCombina
 /** Between a key and a value in a snapshot's text of a (key, value) pair. */
 const SEP2 = KEY_SEP + KEY_SEP;
 
+/** Values of a key beyond the first kept in a flat array up to this many, then in a map. */
+const REST_MAX = 8;
+
+/** What a forgotten key holds (shared, never written: no flag per key). */
+const FORGOTTEN = new Map<string, number>();
+
 /**
- * The values one key has seen, each with the time it was last seen: the first inline (most
- * keys see one value), the others in a map once there are more. No text is built per event:
- * a value is compared to the inline one, or looked up in the key's own small map.
+ * The values one key has seen, each with the time it was last seen (relative to the
+ * correlator's base time: a small integer, stored unboxed). The first inline (most keys see
+ * one value), a few more in a flat array [value, time, value, time, ...], more than that in a
+ * map. No text is built per event: a value is compared with the ones the key holds.
  */
 class SeenValues {
-  /** The inline value ("" once the values are in `more`). */
   private one: string;
-  private oneLast: number;
-  private more: Map<string, number> | undefined;
-  /** False once the key was forgotten (its timers are then stale). */
-  live = true;
+  private oneAt: number;
+  private rest: (string | number)[] | Map<string, number> | undefined;
 
   constructor(
     readonly key: string,
     value: string,
-    t: number,
+    at: number,
   ) {
     this.one = value;
-    this.oneLast = t;
+    this.oneAt = at;
+  }
+
+  /** False once the key was forgotten (its timers are then stale). */
+  get live(): boolean {
+    return this.rest !== FORGOTTEN;
+  }
+
+  /** The key was forgotten: it holds nothing from now on. */
+  forget(): void {
+    this.rest = FORGOTTEN;
+    this.one = "";
   }
 
   get size(): number {
-    return this.more === undefined ? 1 : this.more.size;
+    const r = this.rest;
+    if (r === FORGOTTEN) return 0;
+    return 1 + (r === undefined ? 0 : Array.isArray(r) ? r.length / 2 : r.size);
   }
 
-  /** When `value` was last seen, or undefined when it was not (or was forgotten). */
+  /** When `value` was last seen (relative time), or undefined when it was not (or was forgotten). */
   last(value: string): number | undefined {
-    if (this.more !== undefined) return this.more.get(value);
-    return value === this.one ? this.oneLast : undefined;
+    if (value === this.one && this.rest !== FORGOTTEN) return this.oneAt;
+    const r = this.rest;
+    if (r === undefined) return undefined;
+    if (!Array.isArray(r)) return r.get(value);
+    for (let i = 0; i < r.length; i += 2) if (r[i] === value) return r[i + 1] as number;
+    return undefined;
   }
 
-  /** Sets the time `value` was last seen (adding it when new). */
-  set(value: string, t: number): void {
-    if (this.more !== undefined) this.more.set(value, t);
-    else if (value === this.one) this.oneLast = t;
+  /** Sets the time `value` was last seen (adding it when new; never on a forgotten key). */
+  set(value: string, at: number): void {
+    if (value === this.one) {
+      this.oneAt = at;
+      return;
+    }
+    const r = this.rest;
+    if (r === undefined) this.rest = [value, at];
+    else if (!Array.isArray(r)) r.set(value, at);
     else {
-      this.more = new Map([
-        [this.one, this.oneLast],
-        [value, t],
-      ]);
-      this.one = "";
+      for (let i = 0; i < r.length; i += 2)
+        if (r[i] === value) {
+          r[i + 1] = at;
+          return;
+        }
+      if (r.length < 2 * REST_MAX) r.push(value, at);
+      else {
+        const m = new Map<string, number>();
+        for (let i = 0; i < r.length; i += 2) m.set(r[i] as string, r[i + 1] as number);
+        m.set(value, at);
+        this.rest = m;
+      }
     }
   }
 
   /** Forgets `value`; true when it was there. (The last value is never deleted: the key goes instead.) */
   delete(value: string): boolean {
-    if (this.more === undefined) return false;
-    return this.more.delete(value);
+    const r = this.rest;
+    if (r === undefined || r === FORGOTTEN) return false;
+    if (value === this.one) {
+      // Another value moves inline.
+      if (Array.isArray(r)) {
+        this.oneAt = r.pop() as number;
+        this.one = r.pop() as string;
+        if (r.length === 0) this.rest = undefined;
+      } else {
+        const [v, at] = r.entries().next().value as [string, number];
+        r.delete(v);
+        this.one = v;
+        this.oneAt = at;
+      }
+      return true;
+    }
+    if (!Array.isArray(r)) return r.delete(value);
+    for (let i = 0; i < r.length; i += 2)
+      if (r[i] === value) {
+        r.splice(i, 2);
+        if (r.length === 0) this.rest = undefined;
+        return true;
+      }
+    return false;
   }
 
+  /** (value, relative time) pairs. */
   *pairs(): Generator<[string, number]> {
-    if (this.more === undefined) yield [this.one, this.oneLast];
-    else yield* this.more;
+    const r = this.rest;
+    if (r === FORGOTTEN) return;
+    yield [this.one, this.oneAt];
+    if (r === undefined) return;
+    if (!Array.isArray(r)) yield* r;
+    else for (let i = 0; i < r.length; i += 2) yield [r[i] as string, r[i + 1] as number];
   }
 }
 
@@ -74,7 +134,12 @@ class SeenValues {
  */
 export class FirstSeenCorrelator implements Correlator {
   private readonly keys: KeyStore<SeenValues>;
-  /** One timer per (key, value) pair when it was added or re-armed: the pair's last time + ttl. */
+  /**
+   * Event time that the times kept are relative to (the first pair's), so that they stay small
+   * integers for weeks of event time (later ones are stored boxed, as any time would be).
+   */
+  private base: number | undefined;
+  /** One timer per (key, value) pair when it was added or re-armed: the pair's last time + ttl (relative). */
   private readonly expiry = new PairHeap<SeenValues, string>();
   /** (key, value) pairs remembered. */
   private count = 0;
@@ -128,11 +193,12 @@ export class FirstSeenCorrelator implements Correlator {
 
   /** `keyValues`, `values`: when already known (else read from the event when it fires). */
   private seenPair(key: string, valueKey: string, keyValues: readonly unknown[] | undefined, values: unknown[] | undefined, ev: EngineEvent): void {
+    const at = ev.ts - (this.base ??= ev.ts);
     let rec = this.keys.get(key, ev);
     if (rec !== undefined) {
       const last = rec.last(valueKey);
       if (last !== undefined) {
-        if (ev.ts > last) rec.set(valueKey, ev.ts); // its timer is re-armed when it comes due
+        if (at > last) rec.set(valueKey, at); // its timer is re-armed when it comes due
         return;
       }
     }
@@ -141,11 +207,11 @@ export class FirstSeenCorrelator implements Correlator {
       if (rec !== undefined && !rec.live) rec = undefined;
     }
     if (rec === undefined) {
-      rec = new SeenValues(key, valueKey, ev.ts);
+      rec = new SeenValues(key, valueKey, at);
       this.keys.set(key, rec, ev);
-    } else rec.set(valueKey, ev.ts);
+    } else rec.set(valueKey, at);
     this.count++;
-    this.expiry.push(ev.ts + this.ttlMs, rec, valueKey);
+    this.expiry.push(at + this.ttlMs, rec, valueKey);
     if (ev.ts < (this.learningEnds as number)) return;
     const vals: readonly unknown[] = values ?? this.valuesOf(ev) ?? [];
     const kv: readonly unknown[] = keyValues ?? keyCombinations(this.corr.by, ev)[0] ?? [];
@@ -158,7 +224,7 @@ export class FirstSeenCorrelator implements Correlator {
   private forget(rec: SeenValues, value: string): boolean {
     if (!rec.live || rec.last(value) === undefined) return false;
     if (rec.size === 1) {
-      rec.live = false;
+      rec.forget();
       this.keys.delete(rec.key);
     } else rec.delete(value);
     this.count--;
@@ -167,7 +233,8 @@ export class FirstSeenCorrelator implements Correlator {
 
   advance(watermark: number): void {
     const heap = this.expiry;
-    while (heap.peekTime() < watermark && heap.pop()) {
+    const wm = watermark - (this.base ?? 0);
+    while (heap.peekTime() < wm && heap.pop()) {
       const rec = heap.owner as SeenValues;
       const value = heap.value as string;
       const last = rec.live ? rec.last(value) : undefined;
@@ -194,9 +261,10 @@ export class FirstSeenCorrelator implements Correlator {
 
   /** Pairs as `key SEP SEP value` texts (the format that kept them in one map before). */
   snapshot(_enc: EventEncoder): unknown {
+    const base = this.base ?? 0;
     const seen: [string, number][] = [];
-    for (const [, rec] of this.keys) for (const [value, t] of rec.pairs()) seen.push([rec.key + SEP2 + value, t]);
-    const expiry = this.expiry.entries().flatMap(([t, rec, value]) => (rec.live ? [[t, rec.key + SEP2 + value]] : []));
+    for (const [, rec] of this.keys) for (const [value, t] of rec.pairs()) seen.push([rec.key + SEP2 + value, base + t]);
+    const expiry = this.expiry.entries().flatMap(([t, rec, value]) => (rec.live ? [[base + t, rec.key + SEP2 + value]] : []));
     return { learningEnds: this.learningEnds ?? null, seen, expiry };
   }
 
@@ -205,18 +273,20 @@ export class FirstSeenCorrelator implements Correlator {
     this.learningEnds = d.learningEnds ?? undefined;
     this.keys.clear();
     this.count = 0;
+    const base = (this.base = d.seen[0]?.[1]);
+    if (base === undefined) return;
     for (const [pair, t] of d.seen) {
       const [key, value] = splitPair(pair);
       const rec = this.keys.get(key);
-      if (rec === undefined) this.keys.set(key, new SeenValues(key, value, t));
-      else if (rec.last(value) === undefined) rec.set(value, t);
+      if (rec === undefined) this.keys.set(key, new SeenValues(key, value, t - base));
+      else if (rec.last(value) === undefined) rec.set(value, t - base);
       else continue;
       this.count++;
     }
     for (const [t, pair] of d.expiry) {
       const [key, value] = splitPair(pair);
       const rec = this.keys.get(key);
-      if (rec !== undefined) this.expiry.push(t, rec, value);
+      if (rec !== undefined) this.expiry.push(t - base, rec, value);
     }
   }
 }
