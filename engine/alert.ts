@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Severity } from "../dsl/index.js";
 
 /** A response action as planned on an alert: arguments resolved from the triggering event. */
@@ -46,5 +46,6 @@ export interface Alert {
 
 /** Alert id from rule, key and first event id: 32 hex digits of SHA-256. */
 export function alertId(rule: string, keyString: string, firstEventId: string): string {
-  return createHash("sha256").update(rule).update("\0").update(keyString).update("\0").update(firstEventId).digest("hex").slice(0, 32);
+  // One-shot: the same digest as hashing the parts in turn, without a Hash object per alert.
+  return hash("sha256", `${rule}\0${keyString}\0${firstEventId}`, "hex").slice(0, 32);
 }

@@ -297,7 +297,7 @@ export class Engine {
       case "absent":
         return new AbsentCorrelator(corr, fire, max, evicted, indexFor(corr.by));
       case "first_seen":
-        return new FirstSeenCorrelator(corr, fire, FIRST_SEEN_TTL_MS, max, evicted);
+        return new FirstSeenCorrelator(corr, fire, FIRST_SEEN_TTL_MS, max, evicted, indexFor(corr.by));
       case "anomaly": {
         const model = this.models.get(corr.model);
         return model === undefined ? undefined : new AnomalyCorrelator(corr, model, fire, max, evicted, this.opts.anomaly);

@@ -60,7 +60,12 @@ export class SlidingWindow {
   private base: number;
   /** `queuedAt`, relative to `base` (a small integer, stored unboxed). */
   private queuedOff: number;
-  private sum = 0;
+  /**
+   * Sum of the values (a number window; undefined otherwise). Not a plain number field: V8
+   * would box it in every window, counting ones too (16 bytes each), once any sum is not a small
+   * integer.
+   */
+  private sum: number | undefined;
   /** Occurrences of each value in the window, for a distinct window with many entries. */
   private counts: Map<string | number, number> | undefined;
 
@@ -78,6 +83,7 @@ export class SlidingWindow {
     this.queuedOff = queuedAt - this.base;
     this.stride = kind === "count" ? 5 : 6;
     this.distinct = kind === "distinct";
+    this.sum = kind === "number" ? 0 : undefined;
   }
 
   /** Event time of this window's latest entry in the expiry queue. */
@@ -143,7 +149,7 @@ export class SlidingWindow {
       if (this.distinct) {
         if (this.counts !== undefined) this.counts.set(value as string | number, (this.counts.get(value as string | number) ?? 0) + 1);
         else if (this.end - this.head > DISTINCT_SMALL) this.countAll();
-      } else this.sum += value as number;
+      } else (this.sum as number) += value as number;
     }
     this.evictBefore(this.newestTs - windowMs);
   }
@@ -213,7 +219,7 @@ export class SlidingWindow {
       const o = S * h;
       if (S > VAL) {
         const old = d[o + VAL] as string | number;
-        if (!this.distinct) this.sum -= old as number;
+        if (!this.distinct) (this.sum as number) -= old as number;
         else if (this.counts !== undefined) {
           const c = (this.counts.get(old) ?? 1) - 1;
           if (c === 0) this.counts.delete(old);
@@ -253,7 +259,7 @@ export class SlidingWindow {
   }
 
   total(): number {
-    return this.sum;
+    return this.sum ?? 0;
   }
 
   min(): number {

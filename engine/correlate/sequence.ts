@@ -79,6 +79,13 @@ export class SequenceCorrelator implements Correlator {
   private readonly total: number;
   /** Every step joins on the sequence's keys. */
   private readonly uniform: boolean;
+  /**
+   * Whether each step matched the event being processed (0 not tried, 1 yes, 2 no): a step
+   * repeated N times is tried once per event, not once per stage. Only when no step reads an
+   * earlier step's fields (the answer is then the same for every partial).
+   */
+  private readonly hits: Uint8Array;
+  private hitsFor: EngineEvent | undefined;
 
   constructor(
     private readonly corr: CompiledSequence,
@@ -92,6 +99,7 @@ export class SequenceCorrelator implements Correlator {
       for (let r = 0; r < s.repeat; r++) this.stepAt.push(i);
     });
     this.total = this.stepAt.length;
+    this.hits = new Uint8Array(corr.steps.length);
     this.uniform = corr.steps.every((s) => s.by.length === corr.by.length && s.by.every((k, i) => k.path === corr.by[i]?.path));
     // Keys joined by the sequence's own fields can share the map of the rules keyed alike.
     this.keys = index === undefined || !this.uniform ? new Map() : new SlotMap(index, index.addSlot());
@@ -104,6 +112,7 @@ export class SequenceCorrelator implements Correlator {
   }
 
   onMatch(ev: EngineEvent): void {
+    this.hitsFor = undefined; // what steps matched is known for this call only
     if (this.uniform) this.matchUniform(ev);
     else this.matchPerStep(ev);
   }
@@ -119,9 +128,8 @@ export class SequenceCorrelator implements Correlator {
     const stepIndex = this.stepAt[s] as number;
     const step = this.corr.steps[stepIndex];
     if (step === undefined) return false;
+    if (!this.stepMatches(stepIndex, ev, p.bound)) return false;
     const slot = this.corr.slot;
-    slot.events = p.bound;
-    if (!step.match(ev.fields)) return false;
     let bound = p.bound;
     if (this.corr.readsSteps) {
       bound = p.bound.slice();
@@ -137,6 +145,26 @@ export class SequenceCorrelator implements Correlator {
     const cur = state.stages[s + 1];
     if (cur === undefined || cur.start <= p.start) state.stages[s + 1] = new Partial(p.start, ev, p, bound);
     return false;
+  }
+
+  /** Whether step `i` matches `ev`, with `bound`: the fields of the partial's earlier steps. */
+  private stepMatches(i: number, ev: EngineEvent, bound: readonly (EventFields | undefined)[]): boolean {
+    const step = this.corr.steps[i] as CompiledStep;
+    if (this.corr.readsSteps) {
+      this.corr.slot.events = bound;
+      return step.match(ev.fields);
+    }
+    if (this.hitsFor !== ev) {
+      this.hits.fill(0);
+      this.hitsFor = ev;
+    }
+    let h = this.hits[i];
+    if (h === 0) {
+      this.corr.slot.events = bound;
+      h = step.match(ev.fields) ? 1 : 2;
+      this.hits[i] = h;
+    }
+    return h === 1;
   }
 
   /**
@@ -178,10 +206,7 @@ export class SequenceCorrelator implements Correlator {
           completed = true;
           break;
         }
-    const first = this.corr.steps[0];
-    if (first === undefined) return;
-    this.corr.slot.events = NO_EVENTS;
-    if (!first.match(ev.fields) || completed) return;
+    if (this.corr.steps.length === 0 || completed || !this.stepMatches(0, ev, NO_EVENTS)) return;
     this.begin(key, undefined, ev, state);
   }
 

@@ -66,11 +66,21 @@ const sources = new Map<string, string>();
  */
 export function canonicalSource(source: string | undefined): string | undefined {
   if (source === undefined) return undefined;
-  const kept = sources.get(source);
-  if (kept !== undefined) return kept;
-  if (sources.size < SOURCES_MAX) sources.set(source, source);
-  return source;
+  // An event feeds several rules' state in turn: its own text is looked up once.
+  if (source === lastSource) return lastKept;
+  let kept = sources.get(source);
+  if (kept === undefined) {
+    kept = source;
+    if (sources.size < SOURCES_MAX) sources.set(source, source);
+  }
+  lastSource = source;
+  lastKept = kept;
+  return kept;
 }
+
+/** The last text looked up (compared by identity first) and the copy kept of it. */
+let lastSource: string | undefined;
+let lastKept: string | undefined;
 
 export function firstScalar(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
@@ -81,6 +91,20 @@ export function firstScalar(v: unknown): unknown {
  * field joins each of its elements); none when a by-field is missing.
  */
 export function keyCombinations(by: readonly KeySpec[], ev: EngineEvent): unknown[][] {
+  // The common case first: every by-field holds one value (one tuple, two arrays; the tuple,
+  // which state may keep as the key's values, of its exact length).
+  const one = new Array<unknown>(by.length);
+  for (let i = 0; i < by.length; i++) {
+    const v = (by[i] as KeySpec).read(ev.fields);
+    if (v === undefined || v === null || v === "") return [];
+    if (Array.isArray(v)) return combinations(by, ev);
+    one[i] = v;
+  }
+  return [one];
+}
+
+/** `keyCombinations` when a by-field holds an array. */
+function combinations(by: readonly KeySpec[], ev: EngineEvent): unknown[][] {
   let combos: unknown[][] = [[]];
   for (const k of by) {
     const v = k.read(ev.fields);
