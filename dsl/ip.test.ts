@@ -18,6 +18,22 @@ describe("ip", () => {
     for (const bad of ["2001:db8::1::2", "12345::", "1:2:3:4:5:6:7:8:9", "g::1"]) expect(parseIp(bad), bad).toBeUndefined();
   });
 
+  test("property: IPv6 parsing agrees with a reference parser (split and regex) on valid, mangled and random text", () => {
+    const hex = (b: Uint8Array | undefined) => (b === undefined ? "none" : Buffer.from(b).toString("hex"));
+    const mangled = fc.tuple(fc.ipV6(), fc.nat(), fc.constantFrom("", ":", "::", ".", "0", "fffff", "%", "[", "]", "1.2.3.4", "g")).map(([a, at, ins]) => {
+      const k = at % (a.length + 1);
+      return a.slice(0, k) + ins + a.slice(k + (at % 3 === 0 ? 1 : 0));
+    });
+    const random = fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEF:.%[]g"), maxLength: 45 });
+    const text = fc.oneof(fc.ipV6(), fc.ipV6().map((a) => `[${a}]`), fc.ipV6().map((a) => `${a}%eth0`), mangled, random);
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(hex(parseIp(t))).toBe(hex(t.length === 0 || t.length > 64 ? undefined : t.includes(":") ? referenceIpv6(t) : parseIp(t)));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   test("CidrSet agrees with a bitwise reference on random IPv4 prefixes", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })), { maxLength: 20 }), fc.integer({ min: 0, max: 0xffffffff }), (prefixes, addr) => {
@@ -37,3 +53,33 @@ describe("ip", () => {
     expect(s.has("2001:db8::1")).toBe(false);
   });
 });
+
+/** The reference: IPv6 text split into groups at `::` and `:`, each checked with a regex. */
+function referenceIpv6(input: string): Uint8Array | undefined {
+  const pct = input.indexOf("%");
+  let text = pct === -1 ? input : input.slice(0, pct);
+  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
+  const dbl = text.indexOf("::");
+  if (dbl !== -1 && text.indexOf("::", dbl + 1) !== -1) return undefined;
+  const head = dbl === -1 ? text : text.slice(0, dbl);
+  const tail = dbl === -1 ? "" : text.slice(dbl + 2);
+  const words = (groups: string[], lastMayBeV4: boolean): number[] | undefined => {
+    const out: number[] = [];
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i] as string;
+      if (lastMayBeV4 && i === groups.length - 1 && g.includes(".")) {
+        const v4 = parseIpv4(g);
+        if (v4 === undefined) return undefined;
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) out.push(parseInt(g, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const h = words(head === "" ? [] : head.split(":"), tail === "" && dbl === -1);
+  const t = words(tail === "" ? [] : tail.split(":"), true);
+  if (h === undefined || t === undefined) return undefined;
+  if (dbl === -1 ? h.length + t.length !== 8 : h.length + t.length > 7) return undefined;
+  const all = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  return Uint8Array.from(all.flatMap((w) => [w >> 8, w & 0xff]));
+}

@@ -45,48 +45,81 @@ export function parseIpv4(text: string): number | undefined {
   return parts === 4 ? value >>> 0 : undefined;
 }
 
+/**
+ * IPv6 text (RFC 4291 forms: groups of 1–4 hex digits, at most one `::`, an IPv4 tail), in one
+ * pass without intermediate strings; brackets around it and a zone id after `%` are ignored.
+ */
 function parseIpv6(input: string): Uint8Array | undefined {
   const pct = input.indexOf("%");
-  let text = pct === -1 ? input : input.slice(0, pct);
-  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
-  const out = new Uint8Array(16);
-  const dbl = text.indexOf("::");
-  if (dbl !== -1 && text.indexOf("::", dbl + 1) !== -1) return undefined;
-  const head = dbl === -1 ? text : text.slice(0, dbl);
-  const tail = dbl === -1 ? "" : text.slice(dbl + 2);
-  const headGroups = head === "" ? [] : head.split(":");
-  const tailGroups = tail === "" ? [] : tail.split(":");
-  const words: number[] = [];
-  const tailWords: number[] = [];
-  if (!pushGroups(headGroups, words, tailGroups.length === 0 && dbl === -1)) return undefined;
-  if (!pushGroups(tailGroups, tailWords, true)) return undefined;
-  const total = words.length + tailWords.length;
-  if (dbl === -1 ? total !== 8 : total > 7) return undefined;
-  for (let i = 0; i < words.length; i++) {
-    out[i * 2] = (words[i] as number) >> 8;
-    out[i * 2 + 1] = (words[i] as number) & 0xff;
+  let end = pct === -1 ? input.length : pct;
+  let i = 0;
+  if (end >= 2 && input.charCodeAt(0) === 91 && input.charCodeAt(end - 1) === 93) {
+    i = 1;
+    end--;
   }
-  const off = 8 - tailWords.length;
-  for (let i = 0; i < tailWords.length; i++) {
-    out[(off + i) * 2] = (tailWords[i] as number) >> 8;
-    out[(off + i) * 2 + 1] = (tailWords[i] as number) & 0xff;
+  const words = WORDS;
+  let n = 0;
+  /** Where `::` stands, as a count of the words before it (-1: none). */
+  let gap = -1;
+  while (i < end) {
+    if (input.charCodeAt(i) === 58 && input.charCodeAt(i + 1) === 58 && i + 1 < end) {
+      if (gap !== -1) return undefined;
+      gap = n;
+      i += 2;
+      continue;
+    }
+    const groupStart = i;
+    let value = 0;
+    for (; i < end; i++) {
+      const d = hexValue(input.charCodeAt(i));
+      if (d < 0) break;
+      value = value * 16 + d;
+    }
+    const digits = i - groupStart;
+    if (i < end && input.charCodeAt(i) === 46) {
+      // An IPv4 tail: the rest of the text is a dotted quad, and it ends the address.
+      const v4 = parseIpv4(input.slice(groupStart, end));
+      if (v4 === undefined || n > 6) return undefined;
+      words[n++] = v4 >>> 16;
+      words[n++] = v4 & 0xffff;
+      i = end;
+      break;
+    }
+    if (digits === 0 || digits > 4 || n === 8) return undefined;
+    words[n++] = value;
+    if (i === end) break;
+    if (input.charCodeAt(i) !== 58) return undefined;
+    // One colon between groups; a second one is a `::`, read at the top of the loop.
+    if (input.charCodeAt(i + 1) !== 58 || i + 1 >= end) {
+      i++;
+      if (i === end) return undefined; // a trailing single colon
+    }
+  }
+  if (gap === -1 ? n !== 8 : n > 7) return undefined;
+  const out = new Uint8Array(16);
+  const tail = gap === -1 ? 0 : n - gap;
+  const head = n - tail;
+  for (let w = 0; w < head; w++) {
+    out[w * 2] = (words[w] as number) >> 8;
+    out[w * 2 + 1] = (words[w] as number) & 0xff;
+  }
+  for (let w = 0; w < tail; w++) {
+    const at = 8 - tail + w;
+    const v = words[head + w] as number;
+    out[at * 2] = v >> 8;
+    out[at * 2 + 1] = v & 0xff;
   }
   return out;
 }
 
-function pushGroups(groups: string[], words: number[], lastMayBeV4: boolean): boolean {
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i] as string;
-    if (lastMayBeV4 && i === groups.length - 1 && g.includes(".")) {
-      const v4 = parseIpv4(g);
-      if (v4 === undefined) return false;
-      words.push(v4 >>> 16, v4 & 0xffff);
-      continue;
-    }
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-    words.push(parseInt(g, 16));
-  }
-  return true;
+/** Scratch for the 16-bit groups of the address being parsed. */
+const WORDS = new Uint16Array(8);
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 export interface Cidr {

@@ -16,7 +16,12 @@ export class EventEncoder {
   readonly events: StoredEvent[] = [];
   private readonly byEvent = new Map<EngineEvent, number>();
   private readonly byFields = new Map<EventFields, number>();
-  private readonly byIdentity = new Map<string, number>();
+  /**
+   * Stored events by identity (id, ts, seq): by `seq` first, a number (no text built per
+   * look-up); events that share a seq with another but differ in id or time go in `bySeqClash`.
+   */
+  private readonly bySeq = new Map<number, number>();
+  private readonly bySeqClash = new Map<string, number>();
 
   ref(ev: EngineEvent): number {
     let i = this.byEvent.get(ev);
@@ -25,7 +30,7 @@ export class EventEncoder {
       this.events.push({ id: ev.id, ts: ev.ts, seq: ev.seq, fields: ev.fields, source: ev.source, position: ev.position });
       this.byEvent.set(ev, i);
       this.byFields.set(ev.fields, i);
-      this.byIdentity.set(`${ev.id}\u0000${ev.ts}\u0000${ev.seq}`, i);
+      if (this.identified(ev) === undefined) this.identify(ev, i);
     }
     return i;
   }
@@ -36,13 +41,21 @@ export class EventEncoder {
    * the same identity when one was stored.
    */
   refEvidence(ev: EngineEvent): number {
-    const k = `${ev.id}\u0000${ev.ts}\u0000${ev.seq}`;
-    let i = this.byIdentity.get(k);
-    if (i === undefined) {
-      i = this.ref(ev);
-      this.byIdentity.set(k, i);
-    }
-    return i;
+    return this.identified(ev) ?? this.ref(ev);
+  }
+
+  /** The stored event with the identity of `ev`, if one is. */
+  private identified(ev: EngineEvent): number | undefined {
+    const i = this.bySeq.get(ev.seq);
+    if (i === undefined) return undefined;
+    const s = this.events[i] as StoredEvent;
+    if (s.id === ev.id && s.ts === ev.ts) return i;
+    return this.bySeqClash.get(`${ev.id}\u0000${ev.ts}\u0000${ev.seq}`);
+  }
+
+  private identify(ev: EngineEvent, i: number): void {
+    if (!this.bySeq.has(ev.seq)) this.bySeq.set(ev.seq, i);
+    else this.bySeqClash.set(`${ev.id}\u0000${ev.ts}\u0000${ev.seq}`, i);
   }
 
   /**

@@ -23,6 +23,7 @@
  */
 import { getField, parseEventTime, type EventFields } from "../../engine/event.js";
 import { percentDecode } from "./access-log.js";
+import { parseJsonObjectLine } from "./json.js";
 import { parseFailure, type ParseFailure } from "./types.js";
 
 /** Most leaf values collected from one body. */
@@ -82,16 +83,9 @@ function isEcs(o: Record<string, unknown>): boolean {
 
 /** Parses one API event line. Never throws. */
 export function parseApiEvent(line: string): ApiEvent | ParseFailure {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (e) {
-    return parseFailure("invalid_json", `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return parseFailure("not_an_object", "expected a JSON object (one API event per line)");
-  }
-  const o = value as Record<string, unknown>;
+  const parsed = parseJsonObjectLine(line, "one API event");
+  if (!parsed.ok) return parsed;
+  const o = parsed.object;
   const rawTs = o["@timestamp"] ?? o.timestamp ?? o.time;
   if (rawTs === undefined || rawTs === null) return parseFailure("missing_timestamp", 'the API event has no "@timestamp", "timestamp" or "time"');
   const ts = parseEventTime(rawTs);

@@ -16,8 +16,11 @@ export interface JsonEvent {
   readonly ts: number;
 }
 
-/** Parses one JSON line into an ECS event with a usable `@timestamp`. Never throws. */
-export function parseJsonEvent(line: string): JsonEvent | ParseFailure {
+/**
+ * Parses a line that must hold one JSON object (`what`: what a line holds, for the message).
+ * Never throws: invalid JSON and other values are typed failures.
+ */
+export function parseJsonObjectLine(line: string, what: string): { readonly ok: true; readonly object: Record<string, unknown> } | ParseFailure {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -26,9 +29,16 @@ export function parseJsonEvent(line: string): JsonEvent | ParseFailure {
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const kind = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-    return parseFailure("not_an_object", `expected a JSON object (one ECS event per line), got ${kind}`);
+    return parseFailure("not_an_object", `expected a JSON object (${what} per line), got ${kind}`);
   }
-  const fields = value as EventFields;
+  return { ok: true, object: value as Record<string, unknown> };
+}
+
+/** Parses one JSON line into an ECS event with a usable `@timestamp`. Never throws. */
+export function parseJsonEvent(line: string): JsonEvent | ParseFailure {
+  const parsed = parseJsonObjectLine(line, "one ECS event");
+  if (!parsed.ok) return parsed;
+  const fields = parsed.object as EventFields;
   const rawTs = fields["@timestamp"];
   if (rawTs === undefined || rawTs === null) {
     return parseFailure("missing_timestamp", 'the event has no "@timestamp" (RFC 3339 string or epoch milliseconds)');

@@ -175,3 +175,18 @@ test("the buffer is bounded: the oldest alerts are dropped and counted", async (
       .map((l) => (JSON.parse(l) as { event: { id: string } }).event.id),
   ).toEqual(["alert2", "alert3"]);
 });
+
+test("what leaves for the SIEM is masked: card numbers, tokens and secret-named fields in an alert's keys", async () => {
+  const f = new SiemForwarder({ target: { kind: "elasticsearch", url: rx.url, index: "vigil-alerts" }, flushMs: 10 });
+  const leaky: Alert = {
+    ...alert(1),
+    keys: { "payload.outbound": "card 4111 1111 1111 1111 sent", "http.request.api_key": "k-12345", "token.value": "AKIAIOSFODNN7EXAMPLE" },
+  };
+  await f.write([leaky], []);
+  await f.flush();
+  const body = rx.requests.map((r) => r.body).join("");
+  for (const raw of ["4111 1111 1111 1111", "k-12345", "AKIAIOSFODNN7EXAMPLE"]) expect(body).not.toContain(raw);
+  const [doc] = parseBulk(body, "vigil-alerts");
+  expect(doc?.keys).toEqual({ "payload.outbound": "card **** **** **** 1111 sent", "http.request.api_key": "[masked]", "token.value": "AKIA…[masked]" });
+  expect(doc?.id).toBe("alert1");
+});

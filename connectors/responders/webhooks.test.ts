@@ -140,6 +140,21 @@ describe("notify", () => {
       action_id: "act1",
     });
   });
+
+  test("what is posted is masked, in notifications and webhooks alike", async () => {
+    const leaky: Alert = { ...alert("critical"), keys: { "user.email": "a@example.com", "payload.outbound": "4111-1111-1111-1111", "http.request.password": "hunter22" } };
+    const r = responder();
+    await r.execute(act("notify", { channel: "soc", message: "card 4111-1111-1111-1111 in payload" }), ctx(leaky));
+    await r.execute({ ...act("webhook", { name: "siem" }), id: "act2" }, ctx(leaky));
+    expect(rx.requests.map((q) => q.path)).toEqual(["/hooks/soc", "/hooks/pager", "/hooks/siem"]);
+    for (const q of rx.requests) {
+      expect(q.body).not.toContain("4111-1111-1111-1111");
+      expect(q.body).not.toContain("hunter22");
+    }
+    expect(rx.requests[0]!.body).toContain("****-****-****-1111");
+    const hook = JSON.parse(rx.requests[2]!.body) as { keys: Record<string, unknown> };
+    expect(hook.keys).toEqual({ "user.email": "a@example.com", "payload.outbound": "****-****-****-1111", "http.request.password": "[masked]" });
+  });
 });
 
 describe("identity provider", () => {

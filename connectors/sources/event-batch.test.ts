@@ -95,6 +95,18 @@ describe("event batches", () => {
     expectSame(roundTrip(events, 1), events);
   });
 
+  it("keeps a batch's earlier numbers when its buffer grows, between events and within one", () => {
+    const events: Sent[] = [];
+    for (let i = 0; i < 3_000; i++) {
+      const fields: Record<string, unknown> = {};
+      // Every 500th event has 300 numeric fields: the buffer grows in the middle of an event.
+      const width = i % 500 === 250 ? 300 : 10;
+      for (let f = 0; f < width; f++) fields[`n${f}`] = i * 1_000 + f + 0.5;
+      events.push({ fields, ts: i, id: `e${i}`, line: i + 1 });
+    }
+    expectSame(roundTrip(events, 3_000), events);
+  });
+
   it("sends a varied field without the dictionary, and still rebuilds it", () => {
     const events: Sent[] = [];
     for (let i = 0; i < 5_000; i++) events.push({ fields: { "source.ip": `10.0.${i >> 8}.${i & 255}`, "event.category": "authentication" }, ts: i, id: String(i), line: i });

@@ -117,7 +117,9 @@ export class EventBatchWriter {
   private dictAdded: string[] = [];
   private resetDict = false;
   private shapesAdded: string[][] = [];
-  private nums: number[] = [];
+  /** Numbers of the batch so far: [0, numCount) of a buffer that grows by doubling. */
+  private nums: Float64Array = new Float64Array(4096);
+  private numCount = 0;
   private strs: string[] = [];
   private objs: unknown[] = [];
   private failures: BatchFailure[] = [];
@@ -132,19 +134,24 @@ export class EventBatchWriter {
   }
 
   add(fields: EventFields, ts: number, id: string, line: number): void {
-    const nums = this.nums;
     const strs = this.strs;
     const objs = this.objs;
-    const at = nums.length;
-    nums.push(-1, ts, line);
+    // Room for the event's header and one number per field (a field takes at most one).
+    let nums = this.nums;
+    let at = this.numCount;
+    if (at + 3 + 64 > nums.length) nums = this.grow(at, at + 3 + 64);
+    const start = at;
+    nums[at + 1] = ts;
+    nums[at + 2] = line;
+    at += 3;
     strs.push(id);
     let node = this.root;
-    // Own enumerable keys in order, as the receiver's literal will have them (both from V8's enum cache).
-    const keys = Object.keys(fields);
-    const values = Object.values(fields);
-    for (let f = 0; f < keys.length; f++) {
-      const key = keys[f] as string;
-      const v = values[f];
+    let count = 0;
+    // Own enumerable keys in order, as the receiver's literal will have them (for-in walks
+    // them in the order of Object.keys: the decoders' objects inherit nothing enumerable).
+    for (const key in fields) {
+      if (++count > 64 && at + 1 > nums.length) nums = this.grow(at, at + 64);
+      const v = fields[key];
       switch (typeof v) {
         case "string":
           if (v === id) node = node.child(key, ID);
@@ -164,17 +171,17 @@ export class EventBatchWriter {
                 d.lastIndex = this.dictIndex(v, d);
                 d.lastGeneration = this.generation;
               }
-              nums.push(d.lastIndex);
+              nums[at++] = d.lastIndex;
             }
           }
           break;
         case "number":
           node = node.child(key, NUM);
-          nums.push(v);
+          nums[at++] = v;
           break;
         case "boolean":
           node = node.child(key, BOOL);
-          nums.push(v ? 1 : 0);
+          nums[at++] = v ? 1 : 0;
           break;
         case "undefined":
           node = node.child(key, UNDEF);
@@ -191,8 +198,17 @@ export class EventBatchWriter {
       node.shape = this.shapeCount++;
       this.shapesAdded.push(entriesOf(node));
     }
-    nums[at] = node.shape;
+    nums[start] = node.shape;
+    this.numCount = at;
     this.events++;
+  }
+
+  /** A larger number buffer holding the first `used` numbers (at least `need` slots). */
+  private grow(used: number, need: number): Float64Array {
+    const next = new Float64Array(Math.max(need, this.nums.length * 2));
+    next.set(this.nums.subarray(0, used));
+    this.nums = next;
+    return next;
   }
 
   private dictIndex(s: string, field: ShapeNode): number {
@@ -214,7 +230,7 @@ export class EventBatchWriter {
       resetDict: this.resetDict,
       resetShapes: this.resetShapes,
       shapes: this.shapesAdded,
-      nums: Float64Array.from(this.nums),
+      nums: this.nums.slice(0, this.numCount),
       strs: this.strs,
       objs: this.objs,
       events: this.events,
@@ -234,7 +250,7 @@ export class EventBatchWriter {
       this.generation++;
     }
     this.shapesAdded = [];
-    this.nums = [];
+    this.numCount = 0;
     this.strs = [];
     this.objs = [];
     this.failures = [];

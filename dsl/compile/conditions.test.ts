@@ -124,4 +124,29 @@ rule c { severity low when auth or z == 1 }`,
     const byDataset = loadPack([{ path: "t.vigil", text: 'rule d { severity low when event.dataset == "heartbeat" and x == 1 }' }]);
     expect(byDataset.rules[0]?.dispatch).toEqual({ field: "event.dataset", values: ["heartbeat"] });
   });
+
+  test("a sequence is pinned to what its when and steps, and its until, can match", () => {
+    const pack = loadPack([
+      {
+        path: "t.vigil",
+        text: `macro fail = event.category == "authentication" and event.outcome == "failure"
+macro reset = event.category == "iam" and event.action == "password_reset"
+rule steps_only { severity low sequence by u within 1m { a: fail  b: event.category in ["authentication", "session"] } }
+rule with_until { severity low sequence by u within 1m { a: fail  b: fail } until reset }
+rule when_and_steps { severity low when event.category in ["authentication", "web"] sequence by u within 1m { a: fail  b: event.category in ["authentication", "web", "dns"] } }
+rule when_only { severity low when event.category == "web" sequence by u within 1m { a: x == 1  b: y == 2 } }
+rule open_step { severity low sequence by u within 1m { a: fail  b: y == 2 } }
+rule open_until { severity low sequence by u within 1m { a: fail  b: fail } until event.action == "password_reset" }`,
+      },
+    ]);
+    expect(pack.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(Object.fromEntries(pack.rules.map((r) => [r.name, r.dispatch]))).toEqual({
+      steps_only: { field: "event.category", values: ["authentication", "session"] },
+      with_until: { field: "event.category", values: ["authentication", "iam"] },
+      when_and_steps: { field: "event.category", values: ["authentication", "web"] },
+      when_only: { field: "event.category", values: ["web"] },
+      open_step: undefined,
+      open_until: undefined,
+    });
+  });
 });

@@ -258,8 +258,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     correlation,
     suppress,
     actions,
-    // A sequence's `until` must see every event, whatever its category: such rules are not pinned.
-    dispatch: when === undefined || correlation?.kind === "sequence" ? undefined : dispatchOf(when, env),
+    dispatch: dispatchOfRule(when, rule.clauses.find((x): x is A.SequenceClause => x.kind === "sequence"), env),
   };
 }
 
@@ -322,6 +321,29 @@ function compileAction(a: A.ActionCall, env: CompileEnv): CompiledAction {
     if (!args.has(p.name) && p.default !== undefined) args.set(p.name, { constant: true, value: p.default });
   }
   return { name: a.name.name, mode: a.mode ?? "enforce", args };
+}
+
+/**
+ * The events a rule needs to see, by the value of one dispatch field. A sequence needs those
+ * that can satisfy `when` (if it has one) and one of its steps, and those that can satisfy its
+ * `until` (tested on every event the rule receives): pinned only when all of them are.
+ */
+function dispatchOfRule(when: A.Expr | undefined, seq: A.SequenceClause | undefined, env: CompileEnv): CompiledRule["dispatch"] {
+  if (seq === undefined) return when === undefined ? undefined : dispatchOf(when, env);
+  for (const field of DISPATCH_FIELDS) {
+    const byWhen = when === undefined ? undefined : pinnedValues(when, env, field);
+    const perStep = seq.steps.map((s) => pinnedValues(s.expr, env, field));
+    const bySteps = perStep.every((v): v is string[] => v !== undefined) ? [...new Set(perStep.flat())] : undefined;
+    let values = byWhen === undefined ? bySteps : bySteps === undefined ? byWhen : byWhen.filter((v) => bySteps.includes(v));
+    if (values === undefined) continue;
+    if (seq.until !== undefined) {
+      const byUntil = pinnedValues(seq.until, env, field);
+      if (byUntil === undefined) continue;
+      values = [...new Set([...values, ...byUntil])];
+    }
+    return { field, values };
+  }
+  return undefined;
 }
 
 function dispatchOf(when: A.Expr, env: CompileEnv): CompiledRule["dispatch"] {
