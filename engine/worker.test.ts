@@ -119,6 +119,68 @@ describe("the worker's pipelined checkpoint", () => {
     }
   });
 
+  test("suppressed-count updates are written while evaluation goes on; the checkpoint is written only once they are durable", async () => {
+    const log: string[] = [];
+    const saves: number[] = [];
+    const store: CheckpointStore = {
+      load: () => Promise.resolve(undefined),
+      save: (cp) => {
+        log.push(`save ${cp.position}`);
+        saves.push(cp.position);
+        return Promise.resolve();
+      },
+    };
+    const pack = loadPack([{ path: "t.vigil", text: `rule brute { severity high when outcome == "failure" count >= 3 within 10s by ip suppress 1h by ip }` }]);
+    const collector = alertCollector();
+    const engine = new Engine(pack, { onAlert: collector.onAlert, onAlertUpdate: collector.onAlertUpdate, now: () => T0 + 86_400_000 });
+    const updateGates: (() => void)[] = [];
+    const inner = scriptedSource(8, log);
+    const run = runWorker({
+      engine,
+      // One turn of the loop per pull, as a real source: a checkpoint written at once completes between batches.
+      source: { ...inner, next: (signal) => tick().then(() => inner.next(signal)) },
+      sinks: [
+        {
+          name: "gated",
+          write: (fresh, updates) => {
+            if (fresh.length > 0) log.push(`alert ${fresh.length}`);
+            if (updates.length === 0) return Promise.resolve();
+            log.push(`updates ${updates.map((a) => a.suppressed).join(",")}`);
+            return new Promise<void>((r) => updateGates.push(() => (log.push("updates durable"), r())));
+          },
+        },
+      ],
+      deadLetters: { deadLetter: () => Promise.resolve() },
+      checkpoints: store,
+      checkpointIntervalMs: 0,
+      maxPendingUnits: 100,
+      signal: new AbortController().signal,
+      takeAlerts: collector.take,
+      log: () => undefined,
+    });
+    // Batch 3 raises the alert, batch 4 is suppressed: its count update goes out with the next checkpoint.
+    for (let i = 0; i < 50 && updateGates.length === 0; i++) await tick();
+    for (let i = 0; i < 10; i++) await tick();
+    const u = log.indexOf("updates 1");
+    expect(u).toBeGreaterThan(log.indexOf("batch 4"));
+    // The loop went on evaluating while the update is being written, but saved no checkpoint meanwhile.
+    expect(log.slice(u).some((l) => l.startsWith("batch "))).toBe(true);
+    expect(log.slice(u).filter((l) => l.startsWith("save"))).toEqual([]);
+    expect(log.slice(u).filter((l) => l.startsWith("ack"))).toEqual([]);
+    updateGates[0]!();
+    for (let i = 0; i < 50 && !log.includes("ack 8"); i++) {
+      await tick();
+      for (const g of updateGates.splice(1)) g();
+    }
+    const stats = await run;
+    expect(stats.position).toBe(8);
+    // The next checkpoint starts after the update is durable, and the batches it covers are acknowledged after both.
+    const durable = log.indexOf("updates durable");
+    const saveAfter = log.findIndex((l, i) => i > u && l.startsWith("save "));
+    expect(saveAfter).toBeGreaterThan(durable);
+    expect(log.findIndex((l, i) => i > u && l.startsWith("ack "))).toBeGreaterThan(saveAfter);
+  });
+
   test("the snapshot is the state at the checkpoint's position, not later", async () => {
     const log: string[] = [];
     const store = new GatedStore(log);

@@ -179,8 +179,14 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     checkFailed();
     await settle();
     if (pending.length === 0 && pendingUpdates.size === 0) return;
-    if (pendingUpdates.size > 0) await effects([], true);
-    if (pending.length === 0) return;
+    // The coalesced count updates are written while the next batches run (thousands of
+    // publishes: hundreds of ms that would stall evaluation); the checkpoint write starts once
+    // they are durable, so a checkpoint never covers updates that could be lost.
+    const updatesWritten = pendingUpdates.size > 0 ? effects([], true) : undefined;
+    if (pending.length === 0) {
+      if (updatesWritten !== undefined) await updatesWritten;
+      return;
+    }
     const t0 = now();
     const acks = pending;
     const position = pendingPosition;
@@ -193,11 +199,14 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       o.observer?.checkpoint?.(position, now() - t0);
     };
     if (o.checkpoints === undefined) {
+      if (updatesWritten !== undefined) await updatesWritten;
       done();
       return;
     }
     // The snapshot is detached: the store may serialise it while the next batches run.
-    const write = o.checkpoints.save({ position, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() });
+    const cp = { position, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() };
+    const store = o.checkpoints;
+    const write = updatesWritten === undefined ? store.save(cp) : updatesWritten.then(() => store.save(cp));
     stats.checkpoints++;
     saving = write.then(
       () => {

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { gunzipSync, gzip } from "node:zlib";
 import type { KV } from "@nats-io/kv";
 import type { Checkpoint, CheckpointStore } from "../../engine/pipeline.js";
-import { stringifySliced } from "./sliced-json.js";
+import { encodeSliced } from "./sliced-json.js";
 
 /** Under the 1 MB value limit of a NATS 2.9 server, with room for headers. */
 const CHUNK_BYTES = 900 * 1024;
@@ -52,7 +52,7 @@ export class KvCheckpointStore implements CheckpointStore {
   async save(cp: Checkpoint): Promise<void> {
     // The snapshot is detached (Engine.snapshot): it is serialised in slices between the
     // batches the worker goes on with, compressed in libuv's thread pool, then written.
-    const json = Buffer.from(await stringifySliced(cp));
+    const json = await encodeSliced(cp);
     const zipped = await gzipAsync(json, { level: 1 });
     let prevManifest = this.last;
     if (prevManifest === undefined) {

@@ -1,8 +1,56 @@
 import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 
-/** Objects and arrays above this depth are written member by member; deeper ones whole. */
+/** Objects above this depth are written member by member; deeper ones whole. */
 const MAX_DEPTH = 6;
+/** Text gathered before it is encoded into a buffer of its own (encodeSliced). */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Writes `JSON.stringify(value)` piece by piece to `emit`, giving the event loop a turn
+ * whenever a slice has taken `sliceMs`. Objects are walked member by member (down to
+ * MAX_DEPTH); an array's elements are each written whole, with one JSON.stringify: an engine
+ * snapshot's bulk is long arrays of small items (events, windows, keys), and pieces that
+ * small would cost more (allocation, garbage collection) than they save.
+ */
+async function writeSliced(value: unknown, sliceMs: number, emit: (text: string) => void): Promise<void> {
+  let sliceStart = performance.now();
+  const pace = async (): Promise<void> => {
+    if (performance.now() - sliceStart >= sliceMs) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  };
+  const whole = (v: unknown): boolean => v === null || typeof v !== "object" || typeof (v as { toJSON?: unknown }).toJSON === "function";
+  const write = async (v: unknown, depth: number): Promise<void> => {
+    await pace();
+    if (depth >= MAX_DEPTH || whole(v)) {
+      emit(JSON.stringify(v) ?? "null");
+      return;
+    }
+    if (Array.isArray(v)) {
+      emit("[");
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        const text = x === undefined || typeof x === "function" || typeof x === "symbol" ? "null" : JSON.stringify(x);
+        emit(i > 0 ? "," + text : text);
+        if ((i & 63) === 63) await pace();
+      }
+      emit("]");
+      return;
+    }
+    emit("{");
+    let first = true;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
+      emit((first ? "" : ",") + JSON.stringify(k) + ":");
+      first = false;
+      await write(x, depth + 1);
+    }
+    emit("}");
+  };
+  await write(value, 0);
+}
 
 /**
  * `JSON.stringify(value)`, written piece by piece, giving the event loop a turn whenever a
@@ -13,37 +61,25 @@ const MAX_DEPTH = 6;
  */
 export async function stringifySliced(value: unknown, sliceMs = 5): Promise<string> {
   const out: string[] = [];
-  let sliceStart = performance.now();
-  const write = async (v: unknown, depth: number): Promise<void> => {
-    if (performance.now() - sliceStart >= sliceMs) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
-    if (depth >= MAX_DEPTH || v === null || typeof v !== "object" || typeof (v as { toJSON?: unknown }).toJSON === "function") {
-      out.push(JSON.stringify(v) ?? "null");
-      return;
-    }
-    if (Array.isArray(v)) {
-      out.push("[");
-      for (let i = 0; i < v.length; i++) {
-        if (i > 0) out.push(",");
-        const x: unknown = v[i];
-        if (x === undefined || typeof x === "function" || typeof x === "symbol") out.push("null");
-        else await write(x, depth + 1);
-      }
-      out.push("]");
-      return;
-    }
-    out.push("{");
-    let first = true;
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
-      out.push(first ? "" : ",", JSON.stringify(k), ":");
-      first = false;
-      await write(x, depth + 1);
-    }
-    out.push("}");
-  };
-  await write(value, 0);
+  await writeSliced(value, sliceMs, (s) => void out.push(s));
   return out.join("");
+}
+
+/**
+ * The UTF-8 bytes of `JSON.stringify(value)`, serialised in slices as `stringifySliced` does
+ * and encoded as it goes, 64 K characters at a time: no step joins or encodes the whole text
+ * at once (for a checkpoint of many megabytes, tens of milliseconds that nothing else runs).
+ */
+export async function encodeSliced(value: unknown, sliceMs = 5): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let acc = "";
+  await writeSliced(value, sliceMs, (s) => {
+    acc += s;
+    if (acc.length >= CHUNK_CHARS) {
+      chunks.push(Buffer.from(acc, "utf8"));
+      acc = "";
+    }
+  });
+  if (acc.length > 0) chunks.push(Buffer.from(acc, "utf8"));
+  return Buffer.concat(chunks);
 }
