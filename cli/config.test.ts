@@ -26,6 +26,31 @@ describe("configuration", () => {
     expect(near?.message).toBe("unknown setting `batch` (did you mean `nats.batch`?)");
   });
 
+  test("a number outside its setting's range is reported at its position, from the file and from the environment", () => {
+    const { values, errors } = readConfigFile("vigil.yaml", "nats:\n  batch: -5\n  max_ack_pending: 0\ninput:\n  max_queued_events: -1\napi:\n  port: 99999\n  rate_limit_window: 0\n");
+    expect(errors.map(formatConfigError)).toEqual([
+      "vigil.yaml:2:10: error E_CONFIG: nats.batch: -5 is out of range: expected at least 1",
+      "vigil.yaml:3:20: error E_CONFIG: nats.max_ack_pending: 0 is out of range: expected at least 1",
+      "vigil.yaml:5:22: error E_CONFIG: input.max_queued_events: -1 is out of range: expected at least 1",
+      "vigil.yaml:7:9: error E_CONFIG: api.port: 99999 is out of range: expected 1 to 65535",
+      "vigil.yaml:8:22: error E_CONFIG: api.rate_limit_window: 0 is out of range: expected 1 to 86400000 ms",
+    ]);
+    expect(values.size).toBe(0);
+    expect(readConfigFile("v.yaml", "nats:\n  stream_max_bytes: -1\napi:\n  port: 65535\n").errors).toEqual([]);
+    const env = resolveConfig({ env: { VIGIL_API_PORT: "0" }, flags: new Map() });
+    expect(env.errors.map((e) => e.message)).toEqual(["VIGIL_API_PORT: 0 is out of range: expected 1 to 65535"]);
+  });
+
+  test("an unknown time zone and a list where text belongs are refused, not taken as values", () => {
+    const { values, errors } = readConfigFile("vigil.yaml", "input:\n  tz: Mars/Base\nnats:\n  url: [a, b]\n");
+    expect(errors.map(formatConfigError)).toEqual([
+      'vigil.yaml:2:7: error E_CONFIG: input.tz: unknown time zone "Mars/Base": expected an IANA zone name such as "UTC" or "Europe/Berlin"',
+      "vigil.yaml:4:8: error E_CONFIG: nats.url: expected a string",
+    ]);
+    expect(values.size).toBe(0);
+    expect(readConfigFile("v.yaml", "input:\n  tz: Europe/Berlin\n").values.get("input.tz")).toBe("Europe/Berlin");
+  });
+
   test("YAML syntax errors carry a position", () => {
     const { errors } = readConfigFile("v.yaml", "nats:\n  batch: [1, 2\n");
     expect(errors.length).toBeGreaterThan(0);

@@ -6,6 +6,7 @@
  * checks), and a setting the table does not know is an error with its line and column.
  */
 import { readFileSync } from "node:fs";
+import { zoneProblem } from "./zone-check.js";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 
 export type SettingType = "string" | "int" | "duration" | "bool" | "list" | "section";
@@ -16,6 +17,11 @@ export interface Setting {
   readonly env?: string;
   readonly type: SettingType;
   readonly default?: string | number | boolean | readonly string[];
+  /** Smallest and largest accepted value of an `int` or `duration` setting. */
+  readonly min?: number;
+  readonly max?: number;
+  /** A further check of the converted value: why it is refused, or undefined. */
+  readonly check?: (value: string) => string | undefined;
   readonly doc: string;
 }
 
@@ -25,53 +31,53 @@ export const SETTINGS: readonly Setting[] = [
   { path: "policy", env: "VIGIL_POLICY", type: "string", doc: "platform policy file (security-policies.yaml) whose values the packs read as parameters" },
   { path: "data_dir", env: "VIGIL_DATA_DIR", type: "string", default: ".vigil", doc: "embedded default: where the embedded database, models and state live" },
   { path: "log_level", env: "VIGIL_LOG_LEVEL", type: "string", default: "info", doc: "pino log level (logs are JSON lines on stderr)" },
-  { path: "shutdown_timeout", env: "VIGIL_SHUTDOWN_TIMEOUT", type: "duration", default: 10_000, doc: "on SIGTERM/SIGINT: time allowed to finish in-flight work, checkpoint, acknowledge and close before exiting with status 1" },
+  { path: "shutdown_timeout", env: "VIGIL_SHUTDOWN_TIMEOUT", type: "duration", default: 10_000, min: 1, doc: "on SIGTERM/SIGINT: time allowed to finish in-flight work, checkpoint, acknowledge and close before exiting with status 1" },
   { path: "alerts_stdout", env: "VIGIL_ALERTS_STDOUT", type: "bool", default: true, doc: "print each alert as a JSON line on stdout" },
 
   { path: "input.files", type: "list", default: [], doc: "embedded default: log or event files to read (`-` for stdin); `--input`" },
   { path: "input.follow", env: "VIGIL_FOLLOW", type: "bool", default: false, doc: "embedded default: follow the input files like `tail -F` (rotation and truncation handled); `--follow`" },
-  { path: "input.poll_interval", type: "duration", default: 250, doc: "how often a followed file is checked for growth" },
+  { path: "input.poll_interval", type: "duration", default: 250, min: 1, doc: "how often a followed file is checked for growth" },
   { path: "input.format", type: "string", default: "auto", doc: "input format: auto, json, sshd, syslog" },
-  { path: "input.year", type: "int", doc: "year of syslog timestamps (default: inferred)" },
-  { path: "input.tz", type: "string", default: "UTC", doc: "time zone of syslog timestamps (IANA name)" },
-  { path: "input.max_queued_events", type: "int", default: 50_000, doc: "embedded default: events queued in the in-process bus before producers (files, HTTP ingest) wait" },
+  { path: "input.year", type: "int", min: 1, max: 9999, doc: "year of syslog timestamps (default: inferred)" },
+  { path: "input.tz", type: "string", default: "UTC", check: zoneProblem, doc: "time zone of syslog timestamps (IANA name)" },
+  { path: "input.max_queued_events", type: "int", default: 50_000, min: 1, doc: "embedded default: events queued in the in-process bus before producers (files, HTTP ingest) wait" },
 
   { path: "nats.url", env: "NATS_URL", type: "string", doc: "NATS server; without one, the embedded default" },
   { path: "nats.prefix", env: "VIGIL_NATS_PREFIX", type: "string", doc: "put every stream, subject and bucket under this prefix (tenants, tests); default: the `security.*` names" },
-  { path: "nats.batch", type: "int", default: 500, doc: "messages per fetch; `--batch`" },
-  { path: "nats.max_ack_pending", type: "int", default: 100_000, doc: "most unacknowledged messages in flight (back-pressure): a checkpoint is taken at the latest when half of them are unacknowledged; `--max-ack-pending`" },
-  { path: "nats.checkpoint_interval", type: "duration", default: 5000, doc: "how often engine state is checkpointed and messages acknowledged (a crash replays at most this much of the stream); `--checkpoint-interval`" },
-  { path: "nats.max_message_bytes", type: "int", default: 1 << 20, doc: "a larger message goes to the dead letters (`too_large`)" },
-  { path: "nats.max_events_per_message", type: "int", default: 10_000, doc: "most NDJSON events in one message" },
-  { path: "nats.stream_max_age", type: "duration", default: 7 * 86_400_000, doc: "retention of the events stream" },
-  { path: "nats.stream_max_bytes", type: "int", default: -1, doc: "size limit of the events stream (-1: none)" },
+  { path: "nats.batch", type: "int", default: 500, min: 1, doc: "messages per fetch; `--batch`" },
+  { path: "nats.max_ack_pending", type: "int", default: 100_000, min: 1, doc: "most unacknowledged messages in flight (back-pressure): a checkpoint is taken at the latest when half of them are unacknowledged; `--max-ack-pending`" },
+  { path: "nats.checkpoint_interval", type: "duration", default: 5000, min: 1, doc: "how often engine state is checkpointed and messages acknowledged (a crash replays at most this much of the stream); `--checkpoint-interval`" },
+  { path: "nats.max_message_bytes", type: "int", default: 1 << 20, min: 1, doc: "a larger message goes to the dead letters (`too_large`)" },
+  { path: "nats.max_events_per_message", type: "int", default: 10_000, min: 1, doc: "most NDJSON events in one message" },
+  { path: "nats.stream_max_age", type: "duration", default: 7 * 86_400_000, min: 1, doc: "retention of the events stream" },
+  { path: "nats.stream_max_bytes", type: "int", default: -1, min: -1, doc: "size limit of the events stream (-1: none)" },
   { path: "nats.duplicate_window", type: "duration", default: 600_000, doc: "JetStream de-duplication window of the streams Vigil provisions" },
 
   { path: "database.enabled", env: "VIGIL_STORE", type: "bool", default: true, doc: "keep alerts as incidents in the incident store (the API needs it)" },
   { path: "database.url", env: "DATABASE_URL", type: "string", doc: "PostgreSQL (`postgres://…`) for the incident store, or `memory://`; without one, PGlite under `data_dir`/db" },
   { path: "database.group_window", type: "duration", default: 3_600_000, doc: "alerts of the same rule and key within this time of an open incident's last alert join it" },
-  { path: "database.max_buffered_alerts", type: "int", default: 10_000, doc: "alerts held while the database is unreachable; past it the pipeline stops acknowledging" },
-  { path: "audit.retention_days", env: "VIGIL_AUDIT_RETENTION_DAYS", type: "int", default: 2555, doc: "audit log retention; pruning records an anchor so the chain still verifies" },
+  { path: "database.max_buffered_alerts", type: "int", default: 10_000, min: 1, doc: "alerts held while the database is unreachable; past it the pipeline stops acknowledging" },
+  { path: "audit.retention_days", env: "VIGIL_AUDIT_RETENTION_DAYS", type: "int", default: 2555, min: 1, doc: "audit log retention; pruning records an anchor so the chain still verifies" },
   { path: "coverage.expected_services", env: "VIGIL_EXPECTED_SERVICES", type: "list", default: [], doc: "services expected to emit events (the coverage KPI)" },
 
   { path: "api.enabled", env: "VIGIL_API_ENABLED", type: "bool", doc: "serve the HTTP API (default: when the job is long-lived — on JetStream or with `--follow`)" },
-  { path: "api.port", env: "VIGIL_API_PORT", type: "int", default: 8018, doc: "HTTP API port" },
+  { path: "api.port", env: "VIGIL_API_PORT", type: "int", default: 8018, min: 1, max: 65_535, doc: "HTTP API port" },
   { path: "api.host", env: "VIGIL_API_HOST", type: "string", default: "127.0.0.1", doc: "HTTP API address to listen on" },
   { path: "api.cors_origins", env: "VIGIL_CORS_ORIGINS", type: "list", default: [], doc: "origins allowed by CORS (none by default)" },
   { path: "api.bootstrap_api_key", env: "VIGIL_BOOTSTRAP_API_KEY", type: "string", doc: "an admin API key created (hashed) at start, at least 16 characters" },
   { path: "api.jwt_secret", env: "VIGIL_JWT_SECRET", type: "string", doc: "HS256 secret of accepted JWT bearer tokens (none: API keys only)" },
   { path: "api.jwt_issuer", env: "VIGIL_JWT_ISSUER", type: "string", doc: "required `iss` of JWTs" },
   { path: "api.jwt_audience", env: "VIGIL_JWT_AUDIENCE", type: "string", doc: "required `aud` of JWTs" },
-  { path: "api.rate_limit_per_key", env: "VIGIL_RATE_LIMIT_PER_KEY", type: "int", default: 100, doc: "requests per window per API key or JWT subject (platform policy: 100/min)" },
-  { path: "api.rate_limit_per_ip", env: "VIGIL_RATE_LIMIT_PER_IP", type: "int", default: 500, doc: "requests per window per client address (platform policy: 500/min)" },
-  { path: "api.rate_limit_window", env: "VIGIL_RATE_LIMIT_WINDOW_MS", type: "duration", default: 60_000, doc: "rate-limit window" },
+  { path: "api.rate_limit_per_key", env: "VIGIL_RATE_LIMIT_PER_KEY", type: "int", default: 100, min: 1, max: 1_000_000, doc: "requests per window per API key or JWT subject (platform policy: 100/min)" },
+  { path: "api.rate_limit_per_ip", env: "VIGIL_RATE_LIMIT_PER_IP", type: "int", default: 500, min: 1, max: 1_000_000, doc: "requests per window per client address (platform policy: 500/min)" },
+  { path: "api.rate_limit_window", env: "VIGIL_RATE_LIMIT_WINDOW_MS", type: "duration", default: 60_000, min: 1, max: 86_400_000, doc: "rate-limit window" },
   { path: "api.trust_proxy", env: "VIGIL_TRUST_PROXY", type: "bool", default: false, doc: "take the client address from X-Forwarded-For" },
 
   { path: "influx.url", env: "INFLUX_URL", type: "string", doc: "InfluxDB 1.x for the time series (event rates, alerts, anomaly scores, KPIs); none: not written" },
   { path: "influx.database", env: "INFLUX_DATABASE", type: "string", default: "vigil", doc: "InfluxDB database (created when missing)" },
-  { path: "influx.interval", env: "INFLUX_INTERVAL_MS", type: "duration", default: 10_000, doc: "aggregation interval of the time series" },
+  { path: "influx.interval", env: "INFLUX_INTERVAL_MS", type: "duration", default: 10_000, min: 1, doc: "aggregation interval of the time series" },
   { path: "influx.retention", env: "INFLUX_RETENTION", type: "string", doc: "InfluxDB retention policy duration (e.g. 30d); none: the database default" },
-  { path: "influx.kpi_interval", type: "duration", default: 60_000, doc: "how often the KPIs of the last 24 h are written" },
+  { path: "influx.kpi_interval", type: "duration", default: 60_000, min: 1, doc: "how often the KPIs of the last 24 h are written" },
 
   { path: "response", type: "section", doc: "automated response (responders, modes, allowlists, caps, webhooks, SIEM): see docs/responders.md" },
   { path: "redis.url", env: "REDIS_URL", type: "string", doc: "Redis for blocks and lockouts read by gateways and the auth service" },
@@ -99,34 +105,55 @@ export function parseDuration(text: string): number | undefined {
 
 const BY_PATH: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.path, s]));
 
-function convert(s: Setting, raw: unknown): ConfigValue | string {
+/** A setting's raw value (YAML or environment text) typed and checked: the value, or why it is refused. */
+function convert(s: Setting, raw: unknown): { value: ConfigValue } | { error: string } {
+  const v = convertType(s, raw);
+  if ("error" in v) return v;
+  const x = v.value;
+  if (typeof x === "number" && ((s.min !== undefined && x < s.min) || (s.max !== undefined && x > s.max))) return { error: `${x} is out of range: expected ${range(s)}` };
+  if (typeof x === "string" && s.check !== undefined) {
+    const problem = s.check(x);
+    if (problem !== undefined) return { error: problem };
+  }
+  return v;
+}
+
+function range(s: Setting): string {
+  const unit = s.type === "duration" ? " ms" : "";
+  if (s.max === undefined) return `at least ${s.min ?? 0}${unit}`;
+  return `${s.min ?? 0} to ${s.max}${unit}`;
+}
+
+function convertType(s: Setting, raw: unknown): { value: ConfigValue } | { error: string } {
+  const ok = (value: ConfigValue) => ({ value });
+  const no = (error: string) => ({ error });
   switch (s.type) {
     case "string":
-      return typeof raw === "string" || typeof raw === "number" ? String(raw) : `expected a string`;
+      return typeof raw === "string" || typeof raw === "number" ? ok(String(raw)) : no("expected a string");
     case "int": {
       const n = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
-      return typeof n === "number" && Number.isInteger(n) ? n : `expected a whole number`;
+      return typeof n === "number" && Number.isInteger(n) ? ok(n) : no("expected a whole number");
     }
     case "duration": {
-      if (typeof raw === "number" && Number.isFinite(raw) && raw >= 0) return raw;
+      if (typeof raw === "number" && Number.isFinite(raw) && raw >= 0) return ok(raw);
       if (typeof raw === "string") {
-        if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+        if (/^\d+$/.test(raw.trim())) return ok(Number(raw.trim()));
         const ms = parseDuration(raw.trim());
-        if (ms !== undefined) return ms;
+        if (ms !== undefined) return ok(ms);
       }
-      return `expected a duration like 30s, 5m, 1h (or milliseconds)`;
+      return no("expected a duration like 30s, 5m, 1h (or milliseconds)");
     }
     case "bool":
-      if (typeof raw === "boolean") return raw;
-      if (typeof raw === "string" && /^(1|true|yes|on)$/i.test(raw)) return true;
-      if (typeof raw === "string" && /^(0|false|no|off|)$/i.test(raw)) return false;
-      return `expected true or false`;
+      if (typeof raw === "boolean") return ok(raw);
+      if (typeof raw === "string" && /^(1|true|yes|on)$/i.test(raw)) return ok(true);
+      if (typeof raw === "string" && /^(0|false|no|off|)$/i.test(raw)) return ok(false);
+      return no("expected true or false");
     case "section":
-      return typeof raw === "object" && raw !== null && !Array.isArray(raw) ? { section: raw } : "expected a mapping";
+      return typeof raw === "object" && raw !== null && !Array.isArray(raw) ? ok({ section: raw }) : no("expected a mapping");
     case "list":
-      if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
-      if (typeof raw === "string") return raw.split(",").map((x) => x.trim()).filter((x) => x !== "");
-      return `expected a list of strings`;
+      if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return ok(raw);
+      if (typeof raw === "string") return ok(raw.split(",").map((x) => x.trim()).filter((x) => x !== ""));
+      return no("expected a list of strings");
   }
 }
 
@@ -164,8 +191,8 @@ export function readConfigFile(file: string, text: string = readFileSync(file, "
       const raw: unknown = isSeq(valueNode) || isMap(valueNode) ? valueNode.toJSON() : isScalar(valueNode) ? valueNode.value : null;
       if (raw === null) continue;
       const v = convert(s, raw);
-      if (typeof v === "string" && s.type !== "string") at(valueNode ?? keyNode, `${path}: ${v}`);
-      else values.set(path, v);
+      if ("error" in v) at(valueNode ?? keyNode, `${path}: ${v.error}`);
+      else values.set(path, v.value);
     }
   };
   if (doc.contents !== null) walk(doc.contents, "");
@@ -203,8 +230,8 @@ export function resolveConfig(o: { file?: string; env: NodeJS.ProcessEnv; flags:
     const raw = o.env[s.env];
     if (raw === undefined || (raw === "" && s.type !== "bool")) continue;
     const v = convert(s, raw);
-    if (typeof v === "string" && s.type !== "string") errors.push({ code: "E_CONFIG", message: `${s.env}: ${v}` });
-    else out.set(s.path, v);
+    if ("error" in v) errors.push({ code: "E_CONFIG", message: `${s.env}: ${v.error}` });
+    else out.set(s.path, v.value);
   }
   for (const [k, v] of o.flags) if (v !== undefined) out.set(k, v);
   return { config: out, errors };

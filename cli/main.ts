@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { registerAnomaly } from "./commands/anomaly-cli.js";
 import type { ConfigValue } from "./config.js";
 import { type Io, processIo } from "./io.js";
+import { zoneProblem } from "./zone-check.js";
 import type { DecoderFormat } from "../connectors/parsers/index.js";
 import type { Topology } from "../connectors/nats/topology.js";
 
@@ -21,9 +22,22 @@ async function topologyFromEnv(): Promise<Topology> {
   return prefix === undefined || prefix === "" ? DEFAULT_TOPOLOGY : topologyForPrefix(prefix);
 }
 
+function parseZone(v: string): string {
+  const problem = zoneProblem(v);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return v;
+}
+
 function parseCount(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number");
+  return n;
+}
+
+/** A whole number of at least 1 (the same range as the setting in the configuration file). */
+function parsePositive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
   return n;
 }
 
@@ -43,7 +57,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("-r, --rules <dir>", "rule pack directory (default: ./rules, else the shipped pack)")
     .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]).default("auto"))
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
-    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
+    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", parseZone, "UTC")
     .option("--show-failures <n>", "undecodable lines to show per reason (all are counted)", parseCount, 5)
     .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
     .addOption(
@@ -107,12 +121,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--policy <file>", "security-policies.yaml: its values become the packs' parameters")
     .addOption(new Option("-f, --format <format>", "input format").choices(["auto", "json", "sshd", "syslog", "access", "api"]))
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
-    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)")
+    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", parseZone)
     .option("--nats-url <url>", "NATS server (default: $NATS_URL; without one, the embedded default)")
-    .option("--batch <n>", "messages per fetch from JetStream", parseCount)
-    .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parseCount)
-    .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parseCount)
-    .option("--shutdown-timeout <ms>", "on SIGTERM: time allowed to drain before exiting with status 1", parseCount)
+    .option("--batch <n>", "messages per fetch from JetStream", parsePositive)
+    .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parsePositive)
+    .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parsePositive)
+    .option("--shutdown-timeout <ms>", "on SIGTERM: time allowed to drain before exiting with status 1", parsePositive)
     .option("--stop-when-idle <ms>", "stop once the stream has been idle this long (tests, benchmarks)", parseCount)
     .action(
       async (o: {
@@ -178,7 +192,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("-s, --subject <subject>", "one subject for every event (default: by service.name and event.category)")
     .addOption(formatOption())
     .option("--year <yyyy>", "year of syslog timestamps (default: inferred)", parseYear)
-    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", "UTC")
+    .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", parseZone, "UTC")
     .option("--rate <n>", "events per second (0: as fast as acknowledged)", parseCount, 0)
     .action(async (files: string[], o: InputOpts & { natsUrl?: string; subject?: string; rate: number }) => {
       const { runPublish } = await import("./commands/publish.js");

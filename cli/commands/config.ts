@@ -1,4 +1,4 @@
-import { type Config, type ConfigError, type ConfigValue, formatConfigError, SETTINGS } from "../config.js";
+import { type Config, type ConfigError, type ConfigValue, formatConfigError, type Setting, SETTINGS } from "../config.js";
 import type { Io } from "../io.js";
 
 function show(v: ConfigValue | undefined): string {
@@ -7,9 +7,16 @@ function show(v: ConfigValue | undefined): string {
   return "section" in v ? JSON.stringify(v.section) : v.join(", ");
 }
 
+/** A setting's type with its accepted range: `int ≥ 1`, `int 1–65535`. */
+function typeText(s: Setting): string {
+  if (s.min === undefined && s.max === undefined) return s.type;
+  if (s.max === undefined) return `${s.type} ≥ ${s.min ?? 0}`;
+  return `${s.type} ${s.min ?? 0}–${s.max}`;
+}
+
 /** The settings table as Markdown (the README's configuration section is this table). */
 export function settingsMarkdown(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.path}\` | ${s.env === undefined ? "" : `\`${s.env}\``} | ${s.type} | ${show(s.default)} | ${s.doc.replace(/\|/g, "\\|")} |`);
+  const rows = SETTINGS.map((s) => `| \`${s.path}\` | ${s.env === undefined ? "" : `\`${s.env}\``} | ${typeText(s)} | ${show(s.default)} | ${s.doc.replace(/\|/g, "\\|")} |`);
   return ["| setting (YAML path) | environment | type | default | meaning |", "|---|---|---|---|---|", ...rows].join("\n");
 }
 

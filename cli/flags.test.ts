@@ -1,0 +1,34 @@
+import { describe, expect, test } from "vitest";
+import type { Io } from "./io.js";
+import { main } from "./main.js";
+import { zoneProblem } from "./zone-check.js";
+
+function capture(): Io & { outLines: string[]; errLines: string[] } {
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
+}
+
+describe("flag and zone checks", () => {
+  test("IANA names are accepted, others explained", () => {
+    expect(zoneProblem("UTC")).toBeUndefined();
+    expect(zoneProblem("Europe/Berlin")).toBeUndefined();
+    expect(zoneProblem("Mars/Base")).toBe('unknown time zone "Mars/Base": expected an IANA zone name such as "UTC" or "Europe/Berlin"');
+  });
+
+  test("--tz with an unknown zone is a flag error before any file is read", async () => {
+    const io = capture();
+    const code = await main(["replay", "--tz", "Mars/Base", "/nonexistent/auth.log"], io);
+    expect(code).not.toBe(0);
+    const text = io.errLines.join("\n");
+    expect(text).toContain("option '--tz <zone>' argument 'Mars/Base' is invalid");
+    expect(text).toContain('unknown time zone "Mars/Base"');
+    expect(text).not.toContain("cannot read");
+  });
+
+  test("vigil run's count flags take the configuration file's ranges", async () => {
+    const io = capture();
+    expect(await main(["run", "--batch", "0"], io)).toBe(2);
+    expect(io.errLines.join("\n")).toContain("option '--batch <n>' argument '0' is invalid. expected a whole number of at least 1");
+  });
+});
