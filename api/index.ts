@@ -5,5 +5,5 @@ export { type ApiConfig, apiConfigFromEnv } from "./config.js";
 export { ApiError, type ApiErrorCode, type ErrorBody } from "./errors.js";
 export { type Access, allows, type Permission, PERMISSIONS, ROLES } from "./permissions.js";
 export type * from "./ports.js";
-export { createDecodingIngest, type DecodingIngestOptions } from "./ingest.js";
+export { createDecodingIngest, type DecodingIngestOptions, type IngestedEvent } from "./ingest.js";
 export { createPackRuleAdmin, type PackRuleAdminOptions } from "./rule-admin.js";

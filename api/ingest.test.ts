@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { EventFields } from "../engine/index.js";
-import { createDecodingIngest } from "./ingest.js";
+import { createDecodingIngest, type IngestedEvent } from "./ingest.js";
 
 const actor = { kind: "api_key", id: "k1" } as const;
 
 describe("createDecodingIngest", () => {
-  const got: EventFields[][] = [];
+  const got: IngestedEvent[][] = [];
   const ingest = createDecodingIngest({
     deliver: (events) => {
       got.push(events);
@@ -21,9 +20,19 @@ describe("createDecodingIngest", () => {
     expect(r.rejected.map((x) => x.line)).toEqual([2, 3]);
     expect(r.rejected[1]?.reason).toMatch(/^not_an_object/);
     expect(got).toHaveLength(1);
-    expect(got[0]?.[1]).toMatchObject({ event: { id: "e2" } });
+    expect(got[0]?.[1]?.fields).toMatchObject({ event: { id: "e2" } });
+    expect(got[0]?.map((e) => [e.id, e.line, e.ts])).toEqual([
+      [got[0]?.[0]?.fields["event.id"], 1, Date.parse("2026-01-01T00:00:00Z")],
+      ["e2", 4, Date.parse("2026-01-01T00:00:01Z")],
+    ]);
     // An event without an id gets a deterministic one from its source and line.
-    expect(typeof got[0]?.[0]?.["event.id"]).toBe("string");
+    expect(got[0]?.[0]?.id).toMatch(/^api:1-/);
+  });
+
+  it("reads an epoch-millisecond @timestamp as files do, not as a year", async () => {
+    got.length = 0;
+    await ingest.ingest(Buffer.from('{"@timestamp":12345}\n{"@timestamp":1767225600000}\n'), "application/x-ndjson", actor);
+    expect(got[0]?.map((e) => e.ts)).toEqual([12_345, 1_767_225_600_000]);
   });
 
   it("takes a JSON document or array; an unparseable one is one rejection", async () => {

@@ -6,11 +6,20 @@
 import { createDecoder, MAX_LINE_BYTES } from "../connectors/parsers/index.js";
 import type { Actor } from "../connectors/store/types.js";
 import type { EventFields } from "../engine/index.js";
+
+/** One decoded event of a request: its fields, event time (epoch ms), id and the request line it came from. */
+export interface IngestedEvent {
+  readonly fields: EventFields;
+  readonly ts: number;
+  readonly id: string;
+  /** 1-based line of the request body (the array position for a JSON array). */
+  readonly line: number;
+}
 import type { EventIngest, IngestRejection, IngestResult } from "./ports.js";
 
 export interface DecodingIngestOptions {
   /** Takes the decoded events of one request; resolves when they are durable or queued. */
-  deliver(events: EventFields[], actor: Actor): Promise<void>;
+  deliver(events: IngestedEvent[], actor: Actor): Promise<void>;
   /** Source name for the ids of events without one (default `api`). */
   readonly source?: string;
   /** Clock of syslog year inference, for tests. */
@@ -38,16 +47,15 @@ export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
         lines = text.split(/\r?\n/);
         if (lines[lines.length - 1] === "") lines.pop();
       }
-      const events: EventFields[] = [];
+      const events: IngestedEvent[] = [];
       const rejected: IngestRejection[] = [];
       for (const [i, line] of lines.entries()) {
         if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
           rejected.push({ line: i + 1, reason: `line_too_long: longer than ${MAX_LINE_BYTES} bytes` });
           continue;
         }
-        const r = decoder.decode(line, i + 1);
-        if (r.ok) events.push(...r.events);
-        else rejected.push({ line: i + 1, reason: `${r.reason}: ${r.message}` });
+        const failure = decoder.decodeTo(line, i + 1, -1, (fields, ts, id) => events.push({ fields, ts, id, line: i + 1 }));
+        if (failure !== undefined) rejected.push({ line: i + 1, reason: `${failure.reason}: ${failure.message}` });
       }
       if (events.length > 0) await opts.deliver(events, actor);
       return { accepted: events.length, rejected };

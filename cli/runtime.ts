@@ -210,15 +210,9 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
         audit: (actor, action, target, details) => st.audit.append(actor, action, target, details),
       });
       const ingest = createDecodingIngest({
-        deliver: async (fieldsList) => {
-          const events: EngineEvent[] = [];
-          for (const fields of fieldsList) {
-            const ts = Date.parse(String(fields["@timestamp"]));
-            const id = fields["event.id"];
-            events.push({ id: typeof id === "string" ? id : `api#${events.length}`, ts: Number.isFinite(ts) ? ts : Date.now(), seq: 0, fields, source: "api", position: events.length + 1 });
-          }
-          await o.deliver(events);
-        },
+        // The decoder's event time and id (an epoch-ms `@timestamp` is a time, as in files);
+        // the position is the event's line in its request.
+        deliver: (decoded) => o.deliver(decoded.map((e): EngineEvent => ({ id: e.id, ts: e.ts, seq: 0, fields: e.fields, source: "api", position: e.line }))),
       });
       const actions: ActionControl = o.actions ?? {
         approve: () => Promise.resolve({ ok: false, error: { code: "E_INVALID", message: "automated response is not configured" } }),

@@ -78,17 +78,22 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
     await until(async () => ((await api("/healthz")).ok ? true : undefined));
     // A brute force through the followed file, another through HTTP ingest (NDJSON).
     for (let i = 0; i < 6; i++) appendFileSync(file, `${failure(i, "192.0.2.10")}\n`);
-    const body = Array.from({ length: 6 }, (_, i) => failure(i, "192.0.2.20")).join("\n");
+    // The HTTP events carry epoch milliseconds: event time as in files, not a year or the clock.
+    const httpEvents = Array.from({ length: 6 }, (_, i) => JSON.parse(failure(i, "192.0.2.20")) as Record<string, unknown>);
+    for (const e of httpEvents) e["@timestamp"] = Date.parse(String(e["@timestamp"]));
+    const body = httpEvents.map((e) => JSON.stringify(e)).join("\n");
     const r = await api("/v1/events", { method: "POST", body, headers: { "content-type": "application/x-ndjson" } });
     expect(r.status).toBeLessThan(300);
     expect(((await r.json()) as { accepted: number }).accepted).toBe(6);
 
     const alerts = await until(async () => {
       const res = await api("/v1/alerts?rule=ssh_bruteforce");
-      const page = (await res.json()) as { items: { keys: Record<string, unknown>; incident_id: string }[] };
+      const page = (await res.json()) as { items: { keys: Record<string, unknown>; incident_id: string; first_event_at: string }[] };
       return page.items.length >= 2 ? page.items : undefined;
     });
     expect(alerts.map((a) => a.keys["source.address"]).sort()).toEqual(["192.0.2.10", "192.0.2.20"]);
+    const viaHttp = alerts.find((a) => a.keys["source.address"] === "192.0.2.20");
+    expect(viaHttp?.first_event_at).toBe(new Date(httpEvents[0]?.["@timestamp"] as number).toISOString());
     const incident = await api(`/v1/incidents/${alerts[0]!.incident_id}`);
     expect(incident.status).toBe(200);
     expect(((await incident.json()) as { state: string }).state).toBe("new");

@@ -89,7 +89,7 @@ export async function startTestApi(
   const ports: ApiPorts = {
     ingest: createDecodingIngest({
       deliver: (events) => {
-        delivered.push(...events);
+        for (const e of events) delivered.push(e.fields);
         return Promise.resolve();
       },
     }),
