@@ -263,9 +263,12 @@ async function runEmbedded(
 
   // HTTP ingest, when the API is served: a producer of its own that never ends before the job.
   let httpSeq = 2 ** 40;
+  const http = { requests: 0, events: 0 };
   const httpProducer = bus.producer();
   const app = await parts.runtime.serveApi({
     deliver: async (events) => {
+      http.requests++;
+      http.events += events.length;
       // Events keep their ids; `seq` orders them after anything read from files.
       await httpProducer.publish(events.map((e) => ({ ...e, seq: httpSeq++ })), []);
     },
@@ -314,6 +317,14 @@ async function runEmbedded(
   });
   await bus.close();
   await feeding;
-  say("inputs ended", { lines: stats.lines, events: stats.events, undecodable: Object.fromEntries(stats.failures), alerts: result.alerts });
+  say("inputs ended", {
+    lines: stats.lines,
+    events: stats.events,
+    undecodable: Object.fromEntries(stats.failures),
+    ...(app === undefined ? {} : { http_requests: http.requests, http_events: http.events }),
+    events_evaluated: result.events,
+    dead_letters: result.deadLetters,
+    alerts: result.alerts,
+  });
   return readError ? 1 : 0;
 }

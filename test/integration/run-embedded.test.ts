@@ -61,7 +61,7 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
   const redis = new Redis(redisUrl());
   const { config, errors } = resolveConfig({
     file: yaml,
-    env: { REDIS_URL: redisUrl(), DATABASE_URL: db.url, VIGIL_API_PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: "warn" },
+    env: { REDIS_URL: redisUrl(), DATABASE_URL: db.url, VIGIL_API_PORT: String(port), VIGIL_BOOTSTRAP_API_KEY: key, VIGIL_DATA_DIR: dir, VIGIL_LOG_LEVEL: "info" },
     flags: new Map<string, string | boolean | readonly string[]>([
       ["input.files", [file]],
       ["input.follow", true],
@@ -72,7 +72,8 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
   expect(errors).toEqual([]);
   const lines: string[] = [];
   const ctl = new AbortController();
-  const running = runMain(config, { out: (l) => lines.push(l), err: () => undefined }, { signal: ctl.signal });
+  const logs: string[] = [];
+  const running = runMain(config, { out: (l) => lines.push(l), err: (l) => logs.push(l) }, { signal: ctl.signal });
   const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { "x-api-key": key, ...(init.headers ?? {}) } });
   try {
     await until(async () => ((await api("/healthz")).ok ? true : undefined));
@@ -128,6 +129,10 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
   } finally {
     ctl.abort();
     expect(await running).toBe(0);
+    // The closing summary counts what came through HTTP as well as what was read from the file.
+    const summary = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "inputs ended");
+    expect(summary).toMatchObject({ lines: 6, events: 6, http_requests: 1, http_events: 6, events_evaluated: 12, alerts: 3 });
+    // (ssh_bruteforce for each source, and account_lockout for root's failures across both)
     await db.drop();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
