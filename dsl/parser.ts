@@ -135,7 +135,22 @@ function parseDecl(source: SourceFile, chunk: readonly Token[]): DeclResult {
     const table = (parser as unknown as { table: { states: EarleyState[] }[] }).table;
     const column = table[table.length - 2];
     const idx = chunk.indexOf(bad);
-    return { diagnostic: syntaxDiagnostic(source, bad, idx > 0 ? chunk[idx - 1] : undefined, expectedTypes(column?.states)) };
+    const prev = idx > 0 ? chunk[idx - 1] : undefined;
+    const beforePrev = idx > 1 ? chunk[idx - 2] : undefined;
+    // A clause keyword that starts its line was taken as a name (they are soft keywords: `tags`
+    // is also a field), because the clause before it was left incomplete: say so, there.
+    const expectedThere = prev !== undefined && beforePrev !== undefined && CLAUSE_KEYWORDS.includes(prev.type ?? "") && prev.line > beforePrev.line ? expectedAfter(chunk.slice(0, idx - 1)) : undefined;
+    if (prev !== undefined && beforePrev !== undefined && expectedThere?.has("ident") === true) {
+      return {
+        diagnostic: makeDiagnostic(
+          source,
+          tokenSpan(prev),
+          "E_SYNTAX",
+          `expected ${describeExpected(expectedThere)} after '${beforePrev.text}' (line ${beforePrev.line}), found the clause '${prev.text}': complete the line before it`,
+        ),
+      };
+    }
+    return { diagnostic: syntaxDiagnostic(source, bad, prev, expectedTypes(column?.states)) };
   }
   const results = parser.results as Decl[];
   if (results.length === 0) {
@@ -167,6 +182,18 @@ function parseDecl(source: SourceFile, chunk: readonly Token[]): DeclResult {
     };
   }
   return { decl };
+}
+
+/** The token types the parser expects after `tokens` (a prefix that parses), for messages. */
+function expectedAfter(tokens: readonly Token[]): Set<string> {
+  const parser = new nearley.Parser(compiled, { lexer: new TokenStream(tokens) });
+  try {
+    parser.feed("");
+  } catch {
+    return new Set();
+  }
+  const table = (parser as unknown as { table: { states: EarleyState[] }[] }).table;
+  return expectedTypes(table[table.length - 1]?.states);
 }
 
 /** Deeper expressions would overflow the stack of the recursive passes after the parser. */
@@ -202,11 +229,12 @@ const SOFT = SOFT_KEYWORDS.map((k) => `kw_${k}`);
 function describeExpected(types: Set<string>): string {
   const t = new Set(types);
   const parts: string[] = [];
+  // Where a name may stand, every soft keyword is expected as a name, not as what it starts.
+  if (t.has("ident")) for (const k of SOFT) t.delete(k);
   const hasAllClauses = CLAUSE_KEYWORDS.every((k) => t.has(k));
   if (hasAllClauses) for (const k of CLAUSE_KEYWORDS) t.delete(k);
   const hasOperators = OPERATORS.filter((k) => t.has(k)).length >= 5;
   if (hasOperators) for (const k of OPERATORS) t.delete(k);
-  if (t.has("ident")) for (const k of SOFT) t.delete(k);
   if (t.has("kw_and") && t.has("kw_or")) {
     t.delete("kw_and");
     t.delete("kw_or");
