@@ -203,6 +203,42 @@ describe.each(["pglite", "postgresql"] as const)("on %s", (backend) => {
       ).toBe(true);
     });
 
+    test("an approved action is not held to the rate cap (a person decided it), automated ones still are", async () => {
+      const t = new Target();
+      const d = dispatcher(t, { rateCap: new RateCap({ block_ip: 1 }, 1000), concurrency: 1 });
+      const auto = [alert([block("203.0.113.50")]), alert([block("203.0.113.51")])];
+      const held = alert([block("203.0.113.52", "approve")]);
+      await d.dispatch([...auto, held]);
+      await d.drain();
+      expect(t.executed().map((x) => x.args["ip"])).toEqual(["203.0.113.50"]);
+      const id = responseActionId(held.id, "block_ip", { ip: "203.0.113.52", for: 3_600_000 });
+      expect(await d.approve(id, { kind: "user", id: "alice" })).toEqual({ ok: true });
+      await d.drain();
+      expect((await record(id)).status).toBe("done");
+      expect(t.executed().map((x) => x.args["ip"])).toEqual(["203.0.113.50", "203.0.113.52"]);
+    });
+
+    test("an approval that cannot run is refused and the action keeps waiting", async () => {
+      const t = new Target("target", ["notify"]);
+      const d = dispatcher(t);
+      const a = alert([block("203.0.113.53", "approve"), block("198.51.100.9", "approve")]);
+      await d.dispatch([a]);
+      const noResponder = responseActionId(a.id, "block_ip", { ip: "203.0.113.53", for: 3_600_000 });
+      const allowlisted = responseActionId(a.id, "block_ip", { ip: "198.51.100.9", for: 3_600_000 });
+      expect(await d.approve(noResponder, { kind: "user", id: "alice" })).toEqual({
+        ok: false,
+        code: "E_CONFLICT",
+        message: `action ${noResponder} cannot run: no responder configured for block_ip; it is still awaiting approval (undo rejects it)`,
+      });
+      expect(await d.approve(allowlisted, { kind: "user", id: "alice" })).toMatchObject({ ok: false, code: "E_CONFLICT", message: expect.stringMatching(/cannot run: allowlisted/) as unknown });
+      await d.drain();
+      expect((await record(noResponder)).status).toBe("awaiting_approval");
+      expect((await record(allowlisted)).status).toBe("awaiting_approval");
+      expect(t.executed()).toHaveLength(0);
+      expect(await d.undo(noResponder, { kind: "user", id: "alice" })).toEqual({ ok: true });
+      expect((await record(noResponder)).status).toBe("skipped");
+    });
+
     test("undo of an action awaiting approval rejects it", async () => {
       const d = dispatcher(new Target());
       const a = alert([block("203.0.113.41", "approve")]);

@@ -234,8 +234,21 @@ export class ActionDispatcher implements ResponseDispatcher {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Why an action does not run at all (before any responder is called), or undefined. */
+  /**
+   * Why an action does not run at all (before any responder is called), or undefined. An
+   * approved action (mode `approve`, now pending) is not counted against the rate cap: the cap
+   * guards against runaway automation, and a person decided this one.
+   */
   private precheck(a: ResponseAction, now: number): string | undefined {
+    const refused = this.refusal(a);
+    if (refused !== undefined) return refused;
+    if (a.mode !== "approve" && !this.opts.rateCap.take(a.action, now))
+      return `rate cap: more than ${this.opts.rateCap.limit(a.action)} ${a.action} actions in the last minute`;
+    return undefined;
+  }
+
+  /** Why an action cannot run whoever decides it: no target, allowlisted, no responder. */
+  private refusal(a: ResponseAction): string | undefined {
     const param = TARGET_PARAM[a.action];
     const target = param === undefined ? undefined : textArg(a.args, param);
     if (param !== undefined && target === undefined)
@@ -249,8 +262,6 @@ export class ActionDispatcher implements ResponseDispatcher {
         ? "the incident store opens an incident for every alert"
         : `no responder configured for ${a.action}`;
     }
-    if (!this.opts.rateCap.take(a.action, now))
-      return `rate cap: more than ${this.opts.rateCap.limit(a.action)} ${a.action} actions in the last minute`;
     return undefined;
   }
 
@@ -442,6 +453,17 @@ export class ActionDispatcher implements ResponseDispatcher {
   async approve(id: string, actor: ResponseActor): Promise<ResponseResult> {
     const rec = await this.opts.ledger.get(id);
     if (rec === undefined) return { ok: false, code: "E_NOT_FOUND", message: `no action ${id}` };
+    // An approval that could not run is refused, and the action keeps waiting (to be rejected
+    // with undo, or approved once the configuration allows it), instead of being used up.
+    if (rec.status === "awaiting_approval") {
+      const refused = this.breakGlass() ? "break-glass is on: every action is a dry run" : this.refusal(toResponseAction(rec));
+      if (refused !== undefined)
+        return {
+          ok: false,
+          code: "E_CONFLICT",
+          message: `action ${id} cannot run: ${refused}; it is still awaiting approval (undo rejects it)`,
+        };
+    }
     if (!(await this.opts.ledger.approve(id, actor)))
       return {
         ok: false,
