@@ -31,4 +31,14 @@ describe("flag and zone checks", () => {
     expect(await main(["run", "--batch", "0"], io)).toBe(2);
     expect(io.errLines.join("\n")).toContain("option '--batch <n>' argument '0' is invalid. expected a whole number of at least 1");
   });
+
+  test.each([
+    [["check", "/nonexistent/rules"]],
+    [["replay", "--rules", "/nonexistent/rules", "/nonexistent/auth.log"]],
+    [["check", "--schema", "/nonexistent/schema.txt", "/nonexistent/rules"]],
+  ])("a path that cannot be read is named in one line, exit 2: vigil %j", async (argv) => {
+    const io = capture();
+    expect(await main(argv, io)).toBe(2);
+    expect(io.errLines).toEqual([expect.stringMatching(/^vigil: cannot read \/nonexistent\/\S+: no such file or directory$/)]);
+  });
 });

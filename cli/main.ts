@@ -213,6 +213,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.err(`vigil: ${err.message}`);
       return 2;
     }
+    // A path on the command line that cannot be read (rules, schema, policy): say which, no stack.
+    const fsErr = err as NodeJS.ErrnoException;
+    if (typeof fsErr.path === "string" && (fsErr.code === "ENOENT" || fsErr.code === "EACCES" || fsErr.code === "ENOTDIR" || fsErr.code === "EISDIR")) {
+      const why = { ENOENT: "no such file or directory", EACCES: "permission denied", ENOTDIR: "not a directory", EISDIR: "is a directory" }[fsErr.code];
+      io.err(`vigil: cannot read ${fsErr.path}: ${why}`);
+      return 2;
+    }
     throw err;
   }
   return code;
