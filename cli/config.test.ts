@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { MIN_BOOTSTRAP_KEY_LENGTH } from "../api/server.js";
 import { cfg, formatConfigError, parseDuration, readConfigFile, resolveConfig, SETTINGS } from "./config.js";
 
 describe("configuration", () => {
@@ -49,6 +50,23 @@ describe("configuration", () => {
     ]);
     expect(values.size).toBe(0);
     expect(readConfigFile("v.yaml", "input:\n  tz: Europe/Berlin\n").values.get("input.tz")).toBe("Europe/Berlin");
+  });
+
+  test("the response section is checked where it is written: every problem, at its position", () => {
+    const text = "response:\n  mode: enforced\n  retry:\n    attempts: 0\n  allowlist:\n    addresses: [10.0.0.0/8, not-an-ip, 300.1.1.1]\n";
+    expect(readConfigFile("vigil.yaml", text).errors.map(formatConfigError)).toEqual([
+      "vigil.yaml:2:9: error E_CONFIG: response.mode: must be one of enforce, dry_run, approve",
+      "vigil.yaml:4:15: error E_CONFIG: response.retry.attempts: must be a number ≥ 1",
+      'vigil.yaml:6:29: error E_CONFIG: response.allowlist.addresses[1]: "not-an-ip" is not an address or CIDR (e.g. 10.0.0.0/8)',
+      'vigil.yaml:6:40: error E_CONFIG: response.allowlist.addresses[2]: "300.1.1.1" is not an address or CIDR (e.g. 10.0.0.0/8)',
+    ]);
+    expect(readConfigFile("v.yaml", "response:\n  mode: approve\n  allowlist:\n    addresses: [10.0.0.0/8]\n").errors).toEqual([]);
+  });
+
+  test("API credentials too short for the API are refused before the job starts", () => {
+    const r = resolveConfig({ env: { VIGIL_BOOTSTRAP_API_KEY: "k".repeat(MIN_BOOTSTRAP_KEY_LENGTH - 1), VIGIL_JWT_SECRET: "short" }, flags: new Map() });
+    expect(r.errors.map((e) => e.message)).toEqual([`VIGIL_BOOTSTRAP_API_KEY: must be at least 24 characters (got 23)`, "VIGIL_JWT_SECRET: must be at least 32 bytes"]);
+    expect(resolveConfig({ env: { VIGIL_BOOTSTRAP_API_KEY: "k".repeat(MIN_BOOTSTRAP_KEY_LENGTH) }, flags: new Map() }).errors).toEqual([]);
   });
 
   test("YAML syntax errors carry a position", () => {

@@ -6,6 +6,7 @@
  * checks), and a setting the table does not know is an error with its line and column.
  */
 import { readFileSync } from "node:fs";
+import { parseResponseConfig } from "../connectors/responders/config.js";
 import { zoneProblem } from "./zone-check.js";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 
@@ -20,6 +21,8 @@ export interface Setting {
   /** Smallest and largest accepted value of an `int` or `duration` setting. */
   readonly min?: number;
   readonly max?: number;
+  /** Never printed (`vigil config` shows ***). */
+  readonly secret?: true;
   /** A further check of the converted value: why it is refused, or undefined. */
   readonly check?: (value: string) => string | undefined;
   readonly doc: string;
@@ -64,8 +67,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: "api.port", env: "VIGIL_API_PORT", type: "int", default: 8018, min: 1, max: 65_535, doc: "HTTP API port" },
   { path: "api.host", env: "VIGIL_API_HOST", type: "string", default: "127.0.0.1", doc: "HTTP API address to listen on" },
   { path: "api.cors_origins", env: "VIGIL_CORS_ORIGINS", type: "list", default: [], doc: "origins allowed by CORS (none by default)" },
-  { path: "api.bootstrap_api_key", env: "VIGIL_BOOTSTRAP_API_KEY", type: "string", doc: "an admin API key created (hashed) at start, at least 16 characters" },
-  { path: "api.jwt_secret", env: "VIGIL_JWT_SECRET", type: "string", doc: "HS256 secret of accepted JWT bearer tokens (none: API keys only)" },
+  { path: "api.bootstrap_api_key", env: "VIGIL_BOOTSTRAP_API_KEY", type: "string", secret: true, check: (v) => (v !== "" && v.length < 24 ? `must be at least 24 characters (got ${v.length})` : undefined), doc: "an admin API key created (hashed) at start, at least 24 characters" },
+  { path: "api.jwt_secret", env: "VIGIL_JWT_SECRET", type: "string", secret: true, check: (v) => (v !== "" && Buffer.byteLength(v) < 32 ? "must be at least 32 bytes" : undefined), doc: "HS256 secret of accepted JWT bearer tokens (none: API keys only)" },
   { path: "api.jwt_issuer", env: "VIGIL_JWT_ISSUER", type: "string", doc: "required `iss` of JWTs" },
   { path: "api.jwt_audience", env: "VIGIL_JWT_AUDIENCE", type: "string", doc: "required `aud` of JWTs" },
   { path: "api.rate_limit_per_key", env: "VIGIL_RATE_LIMIT_PER_KEY", type: "int", default: 100, min: 1, max: 1_000_000, doc: "requests per window per API key or JWT subject (platform policy: 100/min)" },
@@ -196,7 +199,26 @@ export function readConfigFile(file: string, text: string = readFileSync(file, "
     }
   };
   if (doc.contents !== null) walk(doc.contents, "");
+  // The response section has its own schema: check it here so that `vigil config` reports
+  // every problem in it at its position, as it does the rest (vigil run would refuse them).
+  const response = values.get("response");
+  if (response !== undefined && typeof response === "object" && "section" in response) {
+    const parsed = parseResponseConfig(response.section);
+    if (!parsed.ok) for (const e of parsed.errors) at(nearestNode(doc, e.path), `${e.path}: ${e.message}`);
+  }
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   return { values, errors };
+}
+
+/** The YAML node at a dotted path with [i] indexes (`response.siem[0].url`), else its nearest ancestor. */
+function nearestNode(doc: ReturnType<typeof parseDocument>, path: string): YamlNode | undefined {
+  const parts: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) parts.push(m[2] !== undefined ? Number(m[2]) : (m[1] as string));
+  for (let n = parts.length; n > 0; n--) {
+    const node = doc.getIn(parts.slice(0, n), true) as YamlNode | undefined;
+    if (node !== undefined && node !== null && typeof node === "object" && "range" in node) return node;
+  }
+  return undefined;
 }
 
 function suggest(path: string): string {

@@ -33,9 +33,20 @@ export function runConfig(o: { settings?: boolean }, resolved: { config: Config;
   if (resolved.errors.length > 0) return 2;
   for (const s of SETTINGS) {
     const v = resolved.config.get(s.path);
-    if (v !== undefined) io.out(`${s.path}: ${/secret|key$/.test(s.path) ? "***" : /url/.test(s.path) ? redactUrl(show(v)) : show(v)}`);
+    if (v === undefined) continue;
+    const shown = s.secret === true ? "***" : /url/.test(s.path) ? redactUrl(show(v)) : typeof v === "object" && "section" in v ? JSON.stringify(redactSection(v.section)) : show(v);
+    io.out(`${s.path}: ${shown}`);
   }
   return 0;
+}
+
+/** Credentials inside a section (`token`, `password`, `api_key`, `secret`, …) as ***, URLs redacted. */
+function redactSection(v: unknown, key = ""): unknown {
+  if (/token|password|secret|api_key|apikey|authorization/i.test(key) && v !== null && typeof v !== "object") return "***";
+  if (typeof v === "string") return /url/i.test(key) ? redactUrl(v) : v;
+  if (Array.isArray(v)) return v.map((x) => redactSection(x, key));
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactSection(x, k)]));
+  return v;
 }
 
 /** Hides a password in a URL (`postgres://user:secret@host` → `postgres://user:***@host`). */

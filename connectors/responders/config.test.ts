@@ -132,9 +132,14 @@ describe("createResponse", () => {
     const rt = await createResponse(cfg.value, { store });
     expect(rt.ok && rt.value.responders).toEqual([]);
     if (rt.ok) await rt.value.close();
-    const bad = parseResponseConfig({ allowlist: { addresses: ["not-a-cidr"] } }, {});
-    if (!bad.ok) throw new Error("config");
-    expect(await createResponse(bad.value, { store })).toMatchObject({
+    // The configuration reports each bad allowlist entry; createResponse still refuses one.
+    expect(parseResponseConfig({ allowlist: { addresses: ["10.0.0.0/8", "not-a-cidr"] } }, {})).toEqual({
+      ok: false,
+      errors: [{ code: "E_CONFIG", path: "response.allowlist.addresses[1]", message: '"not-a-cidr" is not an address or CIDR (e.g. 10.0.0.0/8)' }],
+    });
+    const good = parseResponseConfig({}, {});
+    if (!good.ok) throw new Error("config");
+    expect(await createResponse({ ...good.value, allowlist: { addresses: ["not-a-cidr"] } }, { store })).toMatchObject({
       ok: false,
       error: { code: "E_CONFIG" },
     });

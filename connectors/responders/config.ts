@@ -4,6 +4,7 @@
  * responder, `VIGIL_BREAK_GLASS=1` turns every action into a dry run.
  */
 import { SEVERITIES, type Severity } from "../../dsl/index.js";
+import { parseCidr } from "../../dsl/ip.js";
 import type { ActionMode } from "../../engine/response.js";
 import type { AllowlistConfig } from "./guards.js";
 import type { ChannelConfig, EscalationRule } from "./notify.js";
@@ -146,6 +147,16 @@ export function parseResponseConfig(
       return s === undefined ? [] : [s];
     });
   };
+  /** Addresses or CIDRs: every entry that is neither is reported (not only the first). */
+  const cidrList = (v: unknown, path: string): string[] | undefined => {
+    const list = strList(v, path);
+    if (Array.isArray(v))
+      v.forEach((c, i) => {
+        if (typeof c === "string" && c !== "" && parseCidr(c) === undefined)
+          err(`${path}[${i}]`, `${JSON.stringify(c)} is not an address or CIDR (e.g. 10.0.0.0/8)`);
+      });
+    return list;
+  };
   const modeMap = (v: unknown, path: string): Record<string, ActionMode> =>
     Object.fromEntries(Object.entries(obj(v, path)).map(([k, m]) => [k, mode(m, `${path}.${k}`, "enforce")]));
 
@@ -237,8 +248,8 @@ export function parseResponseConfig(
     break_glass: bool(o.break_glass, ".break_glass", false) || envBreak,
     modes: { rules: modeMap(modes.rules, ".modes.rules"), actions: modeMap(modes.actions, ".modes.actions") },
     allowlist: optional({
-      addresses: strList(al.addresses, ".allowlist.addresses"),
-      infrastructure: strList(al.infrastructure, ".allowlist.infrastructure"),
+      addresses: cidrList(al.addresses, ".allowlist.addresses"),
+      infrastructure: cidrList(al.infrastructure, ".allowlist.infrastructure"),
       accounts: strList(al.accounts, ".allowlist.accounts"),
       hosts: strList(al.hosts, ".allowlist.hosts"),
     }),
