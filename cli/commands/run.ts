@@ -75,6 +75,7 @@ interface Parts {
   readonly effects: AlertSink | undefined;
   readonly observer: WorkerObserver;
   readonly actions: ActionControl | undefined;
+  readonly metrics: PipelineMetrics;
 }
 
 /** Opens the store, InfluxDB, the model store and the response. */
@@ -122,6 +123,7 @@ async function openParts(config: Config, pack: CompiledPack, metrics: PipelineMe
     effects: effects.length === 0 ? undefined : new SequentialSink(effects),
     observer,
     actions: dispatcher === undefined ? undefined : { approve: control((id, a) => dispatcher.approve(id, a)), undo: control((id, a) => dispatcher.undo(id, a)) },
+    metrics,
   };
 }
 
@@ -179,7 +181,8 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
       nc,
       topology,
       makeEngine: (onAlert, onAlertUpdate) => {
-        engine = new Engine(pack, { onAlert, onAlertUpdate, anomaly: p.runtime.anomaly });
+        const e = (engine = new Engine(pack, { onAlert, onAlertUpdate, anomaly: p.runtime.anomaly }));
+        metrics.watchEngine(() => e.stats);
         for (const u of engine.unsupported) io.err(`rule ${u.rule} is not run: ${u.reason}`);
         return engine;
       },
@@ -257,6 +260,7 @@ async function runEmbedded(
 ): Promise<number> {
   const collector = alertCollector();
   const engine = new Engine(pack, { onAlert: collector.onAlert, onAlertUpdate: collector.onAlertUpdate, anomaly: parts.runtime.anomaly });
+  parts.metrics.watchEngine(() => engine.stats);
   for (const u of engine.unsupported) io.err(`rule ${u.rule} is not run: ${u.reason}`);
   const bus = new EmbeddedBus({ maxQueuedEvents: cfg.num(config, "input.max_queued_events") ?? 50_000, waitMs: 250 });
   const follow = cfg.bool(config, "input.follow");
@@ -323,6 +327,8 @@ async function runEmbedded(
     undecodable: Object.fromEntries(stats.failures),
     ...(app === undefined ? {} : { http_requests: http.requests, http_events: http.events }),
     events_evaluated: result.events,
+    late: engine.stats.late,
+    refused: engine.stats.refused,
     dead_letters: result.deadLetters,
     alerts: result.alerts,
   });

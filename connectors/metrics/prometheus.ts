@@ -25,7 +25,23 @@ export class PipelineMetrics implements WorkerObserver {
     this.checkpointSeconds = new Histogram({ name: "vigil_checkpoint_seconds", help: "Time to save a checkpoint and acknowledge", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
     this.position = new Gauge({ name: "vigil_source_position", help: "Last source position whose effects are checkpointed", registers: [registry] });
     this.lastEventTime = new Gauge({ name: "vigil_last_event_timestamp_seconds", help: "Event time of the newest event evaluated", registers: [registry] });
-    this.lateEvents = new Gauge({ name: "vigil_late_events", help: "Events that arrived behind the watermark (counted, still evaluated)", registers: [registry] });
+    const counts = () => this.engineCounts?.();
+    this.lateEvents = new Gauge({
+      name: "vigil_late_events",
+      help: "Events that arrived behind the watermark (counted, still evaluated)",
+      registers: [registry],
+      collect() {
+        const c = counts();
+        if (c !== undefined) this.set(c.late);
+      },
+    });
+  }
+
+  private engineCounts: (() => { readonly late: number }) | undefined;
+
+  /** Reads the engine's own counters (late events) when the metrics are scraped. */
+  watchEngine(counts: () => { readonly late: number }): void {
+    this.engineCounts = counts;
   }
 
   batch(events: number, _dead: number, ms: number): void {

@@ -101,7 +101,13 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
     // The same alerts on stdout, as replay prints them.
     expect(lines.filter((l) => l.includes('"rule":"ssh_bruteforce"')).length).toBe(2);
 
-    const metrics = await (await api("/metrics")).text();
+    // An event from before the watermark (10 minutes behind): evaluated, and counted as late.
+    const stale = { "@timestamp": new Date(Date.now() - 600_000).toISOString(), "event.id": "emb-stale", "event.category": "process", "service.name": "cron" };
+    expect((await api("/v1/events", { method: "POST", body: JSON.stringify(stale), headers: { "content-type": "application/json" } })).status).toBe(202);
+    const metrics = await until(async () => {
+      const text = await (await api("/metrics")).text();
+      return /vigil_late_events 1\b/.test(text) ? text : undefined;
+    });
     expect(metrics).toMatch(/vigil_events_total \d+/);
     expect(metrics).toMatch(/vigil_alerts_total\{rule="ssh_bruteforce",severity="high"\} 2/);
     const ready = (await (await api("/readyz")).json()) as { ready: boolean };
@@ -131,7 +137,7 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
     expect(await running).toBe(0);
     // The closing summary counts what came through HTTP as well as what was read from the file.
     const summary = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "inputs ended");
-    expect(summary).toMatchObject({ lines: 6, events: 6, http_requests: 1, http_events: 6, events_evaluated: 12, alerts: 3 });
+    expect(summary).toMatchObject({ lines: 6, events: 6, http_requests: 2, http_events: 7, events_evaluated: 13, late: 1, refused: 0, alerts: 3 });
     // (ssh_bruteforce for each source, and account_lockout for root's failures across both)
     await db.drop();
     const keys = await redis.keys(`${prefix}*`);
