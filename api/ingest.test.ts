@@ -47,6 +47,26 @@ describe("createDecodingIngest", () => {
     expect(bad).toMatchObject({ accepted: 0, rejected: [{ line: 1, reason: expect.stringMatching(/^invalid JSON/) as unknown }] });
   });
 
+  it("refuses an event dated beyond the future skew, listing it, and takes the rest", async () => {
+    const now = Date.parse("2026-06-01T12:00:00Z");
+    const delivered: IngestedEvent[] = [];
+    const skewed = createDecodingIngest({
+      now: () => now,
+      futureSkewMs: () => 300_000,
+      deliver: (events) => {
+        delivered.push(...events);
+        return Promise.resolve();
+      },
+    });
+    const body = ['{"@timestamp":"2026-06-01T12:04:59Z"}', '{"@timestamp":"2099-01-01T00:00:00Z"}', '{"@timestamp":"2026-06-01T11:00:00Z"}'].join("\n");
+    const r = await skewed.ingest(Buffer.from(body), "application/x-ndjson", actor);
+    expect(r).toEqual({
+      accepted: 2,
+      rejected: [{ line: 2, reason: "future_timestamp: event time 2099-01-01T00:00:00.000Z is more than 300s ahead of the clock (2026-06-01T12:00:00.000Z)" }],
+    });
+    expect(delivered.map((e) => e.line)).toEqual([1, 3]);
+  });
+
   it("refuses an over-long line without delivering anything for it", async () => {
     got.length = 0;
     const r = await ingest.ingest(Buffer.from(`{"@timestamp":1,"m":"${"x".repeat(70_000)}"}\n`), "application/x-ndjson", actor);

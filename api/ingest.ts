@@ -22,8 +22,13 @@ export interface DecodingIngestOptions {
   deliver(events: IngestedEvent[], actor: Actor): Promise<void>;
   /** Source name for the ids of events without one (default `api`). */
   readonly source?: string;
-  /** Clock of syslog year inference, for tests. */
+  /** Clock of syslog year inference and of the future check, for tests. */
   readonly now?: () => number;
+  /**
+   * Events dated more than this ahead of the clock are refused here (`future_timestamp`), as
+   * the engine would refuse them, so that the answer lists them (the pack's `future_skew`).
+   */
+  readonly futureSkewMs?: () => number;
 }
 
 export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
@@ -48,14 +53,24 @@ export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
         if (lines[lines.length - 1] === "") lines.pop();
       }
       const events: IngestedEvent[] = [];
+      const clock = (opts.now ?? Date.now)();
+      const limit = opts.futureSkewMs === undefined ? Infinity : clock + opts.futureSkewMs();
       const rejected: IngestRejection[] = [];
       for (const [i, line] of lines.entries()) {
         if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
           rejected.push({ line: i + 1, reason: `line_too_long: longer than ${MAX_LINE_BYTES} bytes` });
           continue;
         }
-        const failure = decoder.decodeTo(line, i + 1, -1, (fields, ts, id) => events.push({ fields, ts, id, line: i + 1 }));
+        let future: number | undefined;
+        const failure = decoder.decodeTo(line, i + 1, -1, (fields, ts, id) => {
+          if (ts > limit) future = ts;
+          else events.push({ fields, ts, id, line: i + 1 });
+        });
         if (failure !== undefined) rejected.push({ line: i + 1, reason: `${failure.reason}: ${failure.message}` });
+        else if (future !== undefined) {
+          const skew = (limit - clock) / 1000;
+          rejected.push({ line: i + 1, reason: `future_timestamp: event time ${new Date(future).toISOString()} is more than ${skew}s ahead of the clock (${new Date(clock).toISOString()})` });
+        }
       }
       if (events.length > 0) await opts.deliver(events, actor);
       return { accepted: events.length, rejected };

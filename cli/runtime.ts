@@ -204,12 +204,17 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
       if (!api.ok) throw new Error(api.error.message);
       const rulesPath = defaultRulesPath(cfg.str(c, "rules"));
       const st = store;
+      let futureSkewMs = d.pack.settings.futureSkewMs;
       const rules = await createPackRuleAdmin({
         readFiles: () => collectPackFiles([rulesPath]),
-        apply: (pack, disabled) => o.applyPack(pack, disabled),
+        apply: (pack, disabled) => {
+          futureSkewMs = pack.settings.futureSkewMs;
+          o.applyPack(pack, disabled);
+        },
         audit: (actor, action, target, details) => st.audit.append(actor, action, target, details),
       });
       const ingest = createDecodingIngest({
+        futureSkewMs: () => futureSkewMs,
         // The decoder's event time and id (an epoch-ms `@timestamp` is a time, as in files);
         // the position is the event's line in its request.
         deliver: (decoded) => o.deliver(decoded.map((e): EngineEvent => ({ id: e.id, ts: e.ts, seq: 0, fields: e.fields, source: "api", position: e.line }))),
