@@ -63,7 +63,13 @@ function suppress(rule: CompiledRule, firings: Firing[]): ModelAlert[] {
       out.push(alert);
       continue;
     }
-    const key = rule.suppress.by.length > 0 ? keyString(rule.suppress.by.map((k) => first(k.read(f.trigger.fields)) ?? "")) : keyString(f.keyVals);
+    const values = rule.suppress.by.length > 0 ? rule.suppress.by.map((k) => first(k.read(f.trigger.fields))) : f.keyVals;
+    // A missing suppression key never joins (language.md): the firing is never suppressed.
+    if (values.some((v) => v === undefined || v === null || v === "")) {
+      out.push(alert);
+      continue;
+    }
+    const key = keyString(values);
     const live = until.get(key);
     if (live !== undefined && f.at < live.until) {
       live.alert.suppressed++;

@@ -43,6 +43,8 @@ interface Item {
   readonly gap: number;
   readonly times: number;
   readonly every: number;
+  /** The event lacks the rule's suppression fields (its firing is never suppressed). */
+  readonly noSuppressionKey: boolean;
 }
 
 /** Times to try as the stream's start: rules that read the clock need the right hour. */
@@ -231,7 +233,7 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
   // Key fields, aggregated and value fields take values from small pools so that keys collide.
   const keyPaths = corr === undefined ? [] : corr.kind === "sequence" ? corr.steps[0]!.by.map((k) => k.path) : corr.by.map((k) => k.path);
   const stepKeyPaths = corr?.kind === "sequence" ? corr.steps.map((s) => s.by.map((k) => k.path)) : [];
-  // Suppression fields come from a pool too (a missing one is a separate question: see docs/rule-testing.md).
+  // Suppression fields come from a pool too, and are sometimes missing.
   const supPaths = (rule.suppress?.by ?? []).map((k) => k.path).filter((p) => !keyPaths.includes(p));
   const valuePaths = corr?.kind === "threshold" && corr.field !== undefined ? [corr.field.path] : corr?.kind === "first_seen" ? corr.fields.map((k) => k.path) : [];
   const numeric = corr?.kind === "threshold" && corr.agg !== "count" && corr.agg !== "distinct";
@@ -257,6 +259,7 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
     gap: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: Math.max(1, Math.floor(scaleMs / Math.max(1, n))) }), fc.integer({ min: Math.floor(scaleMs / 2), max: scaleMs + 1000 })),
     times: burst ? fc.oneof(fc.constant(1), fc.constant(n - 1), fc.constant(n), fc.integer({ min: 1, max: n + 1 })) : fc.integer({ min: 1, max: 2 }),
     every: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: Math.max(1, Math.floor(scaleMs / Math.max(1, n))) })),
+    noSuppressionKey: supPaths.length === 0 ? fc.constant(false) : fc.constantFrom(false, false, false, true),
   });
   const maxItems = burst ? 6 : Math.min(3 * n + 6, 40);
 
@@ -279,7 +282,10 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
         const paths = stepKeyPaths.length > 0 ? (stepKeyPaths[step] ?? keyPaths) : keyPaths;
         for (const p of paths) fields[p] = `k${it.key}`;
         for (const p of valuePaths) fields[p] = poolValue(it.vary ? it.value + j : it.value);
-        for (const p of supPaths) fields[p] = `s${it.key}`;
+        for (const p of supPaths) {
+          if (it.noSuppressionKey) delete fields[p];
+          else fields[p] = `s${it.key}`;
+        }
         fields["@timestamp"] = new Date(t).toISOString();
         // A key or value may break a condition (e.g. `user.name in admin_accounts`): keep the template's then,
         // with the aggregated value drawn from the values the templates hold that the rule accepts
