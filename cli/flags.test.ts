@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { Io } from "./io.js";
 import { main } from "./main.js";
@@ -40,5 +43,23 @@ describe("flag and zone checks", () => {
     const io = capture();
     expect(await main(argv, io)).toBe(2);
     expect(io.errLines).toEqual([expect.stringMatching(/^vigil: cannot read \/nonexistent\/\S+: no such file or directory$/)]);
+  });
+
+  test("a replay in which no line decodes says to check --format and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-format-"));
+    try {
+      const file = join(dir, "access.log");
+      writeFileSync(file, '192.0.2.1 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 512\n\n192.0.2.2 - - [10/Oct/2024:13:55:37 +0000] "GET /x HTTP/1.1" 404 10\n');
+      const io = capture();
+      expect(await main(["replay", "--format", "sshd", file], io)).toBe(1);
+      expect(io.errLines.at(-1)).toBe("vigil replay: none of the 2 non-blank lines could be decoded as sshd: check --format (auto, json, sshd, syslog, access, api)");
+      const ok = capture();
+      expect(await main(["replay", "--format", "access", file], ok)).toBe(0);
+      const blank = join(dir, "blank.log");
+      writeFileSync(blank, "\n\n");
+      expect(await main(["replay", blank], capture())).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

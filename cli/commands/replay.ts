@@ -92,6 +92,12 @@ async function replayWith(decodeThread: DecodeThread | undefined, files: readonl
       `alerts: ${alerts.length}${[...byRule].map(([r, n]) => `\n  ${r}: ${n}`).join("")}`,
     ].join("\n"),
   );
+  // Lines were read and none became an event: most likely the wrong --format; say so, fail.
+  const undecodable = sum(stats.failures) - (stats.failures.get("empty_line") ?? 0);
+  if (stats.events === 0 && undecodable > 0) {
+    io.err(`vigil replay: none of the ${undecodable} non-blank lines could be decoded as ${opts.format}: check --format (auto, json, sshd, syslog, access, api)`);
+    return 1;
+  }
   return 0;
 }
 
