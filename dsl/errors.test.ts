@@ -272,6 +272,23 @@ describe("sequences", () => {
       message: "expected '.', ',' or 'within' after 'name', found '{'",
     },
     {
+      name: "a step reading a later step's fields (read as a field of its own event)",
+      text: seq('    a: event.outcome == "failure" and user.name == b.user.name\n    b: event.outcome == "success"'),
+      code: "W_STEP_NOT_MATCHED_YET",
+      line: 4,
+      col: 52,
+      message: "'b.user.name' is read as a field of the event, but 'b' names a step that has not matched here",
+    },
+    {
+      name: "a step reading itself, and when reading a step",
+      text: 'rule r {\n  severity low\n  when a.user.name != ""\n  sequence by user.name within 5m {\n    a: x == 1 and a.y == 2\n    b: x == 2 and a.y == 2\n  }\n}',
+      code: "W_STEP_NOT_MATCHED_YET",
+      line: 3,
+      col: 8,
+      message: "'a.user.name' is read as a field of the event",
+      all: ["W_STEP_NOT_MATCHED_YET", "W_STEP_NOT_MATCHED_YET"],
+    },
+    {
       name: "syntax: a condition left unfinished before the next clause is reported where it ends",
       text: 'rule r {\n  severity low\n  when a ==\n  title "t"\n}',
       code: "E_SYNTAX",

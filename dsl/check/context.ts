@@ -30,6 +30,12 @@ export class CheckContext {
    */
   stepScope: ReadonlySet<string> = new Set();
 
+  /**
+   * Names of the rule's sequence steps that cannot be read where the checker is now: the step
+   * itself and later ones in a step, every step in `when` and `except`.
+   */
+  unreadableSteps: ReadonlySet<string> = new Set();
+
   constructor(readonly symbols: Symbols) {}
 
   error(at: Located, span: Span, code: string, message: string): void {

@@ -157,6 +157,14 @@ export function checkValue(ctx: CheckContext, at: Located, e: A.Expr): ValueKind
       const name = bareName(e);
       const head = e.path.split(".")[0] ?? "";
       if (ctx.stepScope.has(head) && e.path.length > head.length) return "unknown"; // an earlier step's field
+      if (ctx.unreadableSteps.has(head) && e.path.length > head.length) {
+        ctx.warn(
+          at,
+          e.span,
+          "W_STEP_NOT_MATCHED_YET",
+          `'${e.path}' is read as a field of the event, but '${head}' names a step that has not matched here: a step reads only earlier steps' fields (if a field was meant, rename the step)`,
+        );
+      }
       if (name !== undefined && ctx.symbols.macros.has(name)) {
         ctx.error(at, e.span, "E_MACRO_AS_VALUE", `'${name}' is a macro (a condition), not a value`);
       } else if (name !== undefined && ctx.symbols.lists.has(name)) {

@@ -34,7 +34,9 @@ export function checkRule(ctx: CheckContext, at: Located<A.RuleDecl>): void {
         break;
       case "when":
       case "except":
+        ctx.unreadableSteps = steps;
         checkCondition(ctx, at, c.expr);
+        ctx.unreadableSteps = new Set();
         break;
       case "threshold":
         checkThreshold(ctx, at, c);
@@ -86,8 +88,10 @@ function checkSequence(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.Sequence
   for (const s of c.steps) {
     if (names.has(s.name.name)) ctx.error(at, s.name.span, "E_DUPLICATE_STEP", `step '${s.name.name}' is named twice in this sequence`);
     ctx.stepScope = new Set(names);
+    ctx.unreadableSteps = new Set(c.steps.map((x) => x.name.name).filter((n) => !names.has(n)));
     checkCondition(ctx, at, s.expr);
     ctx.stepScope = new Set();
+    ctx.unreadableSteps = new Set();
     names.add(s.name.name);
     if (s.repeat !== undefined) {
       const v = s.repeat.value.kind === "param" ? paramValue(ctx, s.repeat.value) : s.repeat.value.value;
