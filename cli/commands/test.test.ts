@@ -167,4 +167,19 @@ describe("vigil test", () => {
     expect(io.text()).toContain("FAIL fail_then_ok: a sequence fires only on its steps in order within 5m");
     expect(io.text()).toMatch(/expected \(reference model\): no alert\n {4}got \(engine\): \{"user\.name":"k\d"\} count 2/);
   });
+
+  test("a rule no event can match is a counted SKIP, and a failure under --strict, as is a rule without examples", async () => {
+    writeFileSync(join(dir, "never.vigil"), 'rule never {\n  severity low\n  when event.outcome == "failure" and event.outcome == "success"\n  count >= 2 within 5m by user.name\n}\n');
+    const io = capture();
+    expect(await main(["test", "--properties", "--runs", "10", dir], io)).toBe(0);
+    expect(io.outLines).toContain("---- never: no example tests");
+    expect(io.outLines.some((l) => l.startsWith("SKIP never: "))).toBe(true);
+    expect(io.text()).toMatch(/pack\s+rules\s+tested\s+positive\+negative\s+skipped\s+properties skipped\n\s+never\.vigil\s+1\s+0\s+0\s+0\s+1/);
+    expect(io.text()).toContain("MITRE ATT&CK techniques: 0 of 0 tagged are covered by a passing positive example\n");
+    const strict = capture();
+    expect(await main(["test", "--strict", "--properties", "--runs", "10", dir], strict)).toBe(1);
+    expect(strict.outLines).toContain("FAIL never: no example tests (--strict needs a positive and a negative example)");
+    expect(strict.outLines.some((l) => l.startsWith("FAIL never: no property could be checked ("))).toBe(true);
+    expect(strict.text()).toContain("vigil test: 2 failures");
+  });
 });

@@ -134,8 +134,10 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
       continue;
     }
     if (cases.length === 0) {
-      io.out(`---- ${rule.name}: no example tests`);
-      if (opts.strict) failed++;
+      if (opts.strict) {
+        failed++;
+        io.out(`FAIL ${rule.name}: no example tests (--strict needs a positive and a negative example)`);
+      } else io.out(`---- ${rule.name}: no example tests`);
     } else if (row.passed) io.out(`ok   ${rule.name} (${cases.length} case${cases.length === 1 ? "" : "s"})`);
     else {
       failed++;
@@ -148,6 +150,7 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
     }
   }
 
+  const propertySkips = new Set<string>();
   if (opts.properties) {
     io.out("");
     io.out("properties");
@@ -155,8 +158,13 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
       const spec = byRule.get(rule.name)?.find((s) => s.properties !== undefined)?.properties;
       const seeds = (byRule.get(rule.name) ?? []).flatMap((s) => s.cases.filter((c) => c.expect.length > 0).flatMap((c) => c.events.map((e) => e.fields)));
       const r = checkProperties(pack, rule, { files: files.pack, params, spec, runs: spec?.runs ?? opts.runs ?? 100, seed: opts.seed, seeds });
-      if (r.status === "skipped") io.out(`SKIP ${rule.name}: ${r.reason}`);
-      else if (r.status === "passed") io.out(`ok   ${rule.name}: ${r.checked.join(", ")}`);
+      if (r.status === "skipped") {
+        propertySkips.add(rule.name);
+        if (opts.strict) {
+          failed++;
+          io.out(`FAIL ${rule.name}: no property could be checked (${r.reason}); --strict needs them`);
+        } else io.out(`SKIP ${rule.name}: ${r.reason}`);
+      } else if (r.status === "passed") io.out(`ok   ${rule.name}: ${r.checked.join(", ")}`);
       else {
         failed++;
         io.out(`FAIL ${rule.name}: ${r.property}`);
@@ -169,9 +177,16 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
   io.out("");
   io.out("coverage");
   const files2 = [...new Set(rows.map((r) => r.file))].sort();
-  const table: string[][] = [["pack", "rules", "tested", "positive+negative", "skipped"]];
+  const table: string[][] = [["pack", "rules", "tested", "positive+negative", "skipped", ...(opts.properties ? ["properties skipped"] : [])]];
   const add = (label: string, rs: Row[]) =>
-    table.push([label, String(rs.length), String(rs.filter((r) => r.positive + r.negative > 0).length), String(rs.filter((r) => r.positive > 0 && r.negative > 0).length), String(rs.filter((r) => r.skipped).length)]);
+    table.push([
+      label,
+      String(rs.length),
+      String(rs.filter((r) => r.positive + r.negative > 0).length),
+      String(rs.filter((r) => r.positive > 0 && r.negative > 0).length),
+      String(rs.filter((r) => r.skipped).length),
+      ...(opts.properties ? [String(rs.filter((r) => propertySkips.has(r.rule.name)).length)] : []),
+    ]);
   for (const f of files2) add(f, rows.filter((r) => r.file === f));
   add("total", rows);
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
@@ -179,7 +194,7 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
   const all = new Set(rows.flatMap((r) => techniques(r.rule)));
   const covered = new Set(rows.filter((r) => r.positive > 0 && r.passed && !r.skipped).flatMap((r) => techniques(r.rule)));
   const missing = [...all].filter((t) => !covered.has(t)).sort();
-  io.out(`  MITRE ATT&CK techniques: ${covered.size} of ${all.size} tagged are covered by a passing positive example: ${[...covered].sort().join(", ")}`);
+  io.out(`  MITRE ATT&CK techniques: ${covered.size} of ${all.size} tagged are covered by a passing positive example${covered.size === 0 ? "" : `: ${[...covered].sort().join(", ")}`}`);
   if (missing.length > 0) io.out(`  not covered: ${missing.join(", ")}`);
   io.out("");
   io.out(failed === 0 ? "vigil test: all passed" : `vigil test: ${failed} failure${failed === 1 ? "" : "s"}`);
