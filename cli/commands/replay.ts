@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { type Alert, Engine } from "../../engine/index.js";
 import { alertRecord } from "../../engine/alert-record.js";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
+import { TARGET_PARAM, canonicalIp, textArg } from "../../connectors/responders/args.js";
 import type { LineFailure, LogReadStats } from "../../connectors/sources/log-file.js";
 import { DecodeThread } from "../../connectors/sources/threaded-log-file.js";
 import { feedFiles, loadRulesOrReport } from "../feed.js";
@@ -79,7 +80,8 @@ async function replayWith(decodeThread: DecodeThread | undefined, files: readonl
   };
   if (!(await feedFiles(engine, files, { ...opts, decodeThread }, onFailure, (r) => refused.push(r), stats, io))) return 1;
   engine.finish();
-  printAlerts(alerts, io);
+  const wouldSkip = new Map<string, number>();
+  printAlerts(alerts, io, wouldSkip);
   for (const r of refused.slice(0, opts.showFailures)) io.err(`${r.source}:${r.line}: ${r.reason}: ${r.message}`);
 
   const byRule = new Map<string, number>();
@@ -90,6 +92,7 @@ async function replayWith(decodeThread: DecodeThread | undefined, files: readonl
       `replay: ${stats.lines} lines, ${stats.events} events, ${sum(stats.failures)} undecodable lines${failures === "" ? "" : ` (${failures})`}` +
         `, ${engine.stats.late} late, ${engine.stats.refused} refused`,
       `alerts: ${alerts.length}${[...byRule].map(([r, n]) => `\n  ${r}: ${n}`).join("")}`,
+      ...(wouldSkip.size === 0 ? [] : [`actions vigil run would skip: ${[...wouldSkip].map(([k, n]) => `${k} ${n}`).join(", ")}`]),
     ].join("\n"),
   );
   // Lines were read and none became an event: most likely the wrong --format; say so, fail.
@@ -101,15 +104,41 @@ async function replayWith(decodeThread: DecodeThread | undefined, files: readonl
   return 0;
 }
 
+/**
+ * An alert's record as replay prints it: an action that `vigil run` would skip for want of its
+ * target (a `block_ip` whose event had a host name, not an address) says so under `skip`.
+ */
+function replayRecord(a: Alert, skipped: Map<string, number>): Record<string, unknown> {
+  const record = alertRecord(a);
+  if (!a.actions.some((x) => whyNoTarget(x.action, x.args) !== undefined)) return record;
+  record.would_act = a.actions.map((x) => {
+    const skip = whyNoTarget(x.action, x.args);
+    if (skip === undefined) return x;
+    const label = `${x.action} (${skip})`;
+    skipped.set(label, (skipped.get(label) ?? 0) + 1);
+    return { ...x, skip };
+  });
+  return record;
+}
+
+function whyNoTarget(action: string, args: Readonly<Record<string, unknown>>): string | undefined {
+  const param = TARGET_PARAM[action];
+  if (param === undefined) return undefined;
+  const target = textArg(args, param);
+  if (target === undefined) return `missing ${param}`;
+  if (param === "ip" && canonicalIp(target) === undefined) return "not an address";
+  return undefined;
+}
+
 /** One JSON line per alert, written in blocks of lines (a write per alert costs more than its JSON on a large replay). */
-function printAlerts(alerts: readonly Alert[], io: Io): void {
+function printAlerts(alerts: readonly Alert[], io: Io, skipped: Map<string, number>): void {
   if (io.outMany === undefined) {
-    for (const a of alerts) io.out(JSON.stringify(alertRecord(a)));
+    for (const a of alerts) io.out(JSON.stringify(replayRecord(a, skipped)));
     return;
   }
   const block: string[] = [];
   for (const a of alerts) {
-    block.push(JSON.stringify(alertRecord(a)));
+    block.push(JSON.stringify(replayRecord(a, skipped)));
     if (block.length === 64) {
       io.outMany(block);
       block.length = 0;

@@ -12,7 +12,7 @@ function capture(): Io & { outLines: string[]; errLines: string[] } {
   return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
 }
 
-describe("flag and zone checks", () => {
+describe("vigil: flags, paths and replay hints", () => {
   test("IANA names are accepted, others explained", () => {
     expect(zoneProblem("UTC")).toBeUndefined();
     expect(zoneProblem("Europe/Berlin")).toBeUndefined();
@@ -58,6 +58,23 @@ describe("flag and zone checks", () => {
       const blank = join(dir, "blank.log");
       writeFileSync(blank, "\n\n");
       expect(await main(["replay", blank], capture())).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("replay marks an action vigil run would skip for want of its target, and counts them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-skip-"));
+    try {
+      const file = join(dir, "auth.log");
+      const lines = Array.from({ length: 5 }, (_, i) => `Jun 14 15:16:0${i} combo sshd(pam_unix)[1900${i}]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=attacker.example.net  user=root`);
+      writeFileSync(file, lines.join("\n") + "\n");
+      const io = capture();
+      expect(await main(["replay", "--year", "2024", file], io)).toBe(0);
+      const alert = io.outLines.map((l) => JSON.parse(l) as { rule: string; would_act: { action: string; skip?: string }[] }).find((a) => a.rule === "ssh_bruteforce");
+      expect(alert?.would_act.find((x) => x.action === "block_ip")?.skip).toBe("missing ip");
+      expect(alert?.would_act.find((x) => x.action === "notify")?.skip).toBeUndefined();
+      expect(io.errLines.join("\n")).toContain("\nactions vigil run would skip: block_ip (missing ip) 1");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
