@@ -20,11 +20,12 @@ describe("configuration", () => {
     const { errors } = readConfigFile("vigil.yaml", "nats:\n  batch: many\n  bacth: 3\nbogus: 1\n");
     expect(errors.map(formatConfigError)).toEqual([
       "vigil.yaml:2:10: error E_CONFIG: nats.batch: expected a whole number",
-      "vigil.yaml:3:3: error E_CONFIG: unknown setting `nats.bacth`",
+      "vigil.yaml:3:3: error E_CONFIG: unknown setting `nats.bacth` (did you mean `nats.batch`?)",
       "vigil.yaml:4:1: error E_CONFIG: unknown setting `bogus`",
     ]);
     const near = readConfigFile("v.yaml", "batch: 3\n").errors[0];
     expect(near?.message).toBe("unknown setting `batch` (did you mean `nats.batch`?)");
+    expect(readConfigFile("v.yaml", "nats:\n  batchsize: 3\n").errors[0]?.message).toBe("unknown setting `nats.batchsize` (did you mean `nats.batch`?)");
   });
 
   test("a number outside its setting's range is reported at its position, from the file and from the environment", () => {

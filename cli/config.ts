@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseResponseConfig } from "../connectors/responders/config.js";
+import { closest } from "../dsl/suggest.js";
 import { zoneProblem } from "./zone-check.js";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 
@@ -223,8 +224,8 @@ function nearestNode(doc: ReturnType<typeof parseDocument>, path: string): YamlN
 
 function suggest(path: string): string {
   const leaf = path.split(".").pop() ?? path;
-  const near = SETTINGS.find((s) => s.path.endsWith(`.${leaf}`) || s.path === leaf);
-  return near === undefined ? "" : ` (did you mean \`${near.path}\`?)`;
+  const near = SETTINGS.find((s) => s.path.endsWith(`.${leaf}`) || s.path === leaf)?.path ?? closest(path, SETTINGS.map((s) => s.path));
+  return near === undefined ? "" : ` (did you mean \`${near}\`?)`;
 }
 
 /**
