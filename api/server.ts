@@ -109,7 +109,8 @@ function validationError(err: FastifyError): ApiError {
     return new ApiError("E_VALIDATION", `${err.validationContext ?? "request"}: unknown field ${field}`, field);
   }
   const allowed = Array.isArray(params["allowedValues"]) ? `: ${(params["allowedValues"] as unknown[]).map(String).join(", ")}` : "";
-  return new ApiError("E_VALIDATION", `${err.validationContext ?? "request"}${field === "" ? "" : ` ${field}`} ${first.message ?? "is invalid"}${allowed}`, field === "" ? "/" : field);
+  const example = first.keyword === "format" && params["format"] === "date-time" ? " (RFC 3339, e.g. 2026-12-04T00:00:00Z)" : "";
+  return new ApiError("E_VALIDATION", `${err.validationContext ?? "request"}${field === "" ? "" : ` ${field}`} ${first.message ?? "is invalid"}${allowed}${example}`, field === "" ? "/" : field);
 }
 
 function toApiError(err: unknown): ApiError {
@@ -126,7 +127,7 @@ function toApiError(err: unknown): ApiError {
     case 413:
       return new ApiError("E_PAYLOAD_TOO_LARGE", fe.message);
     case 415:
-      return new ApiError("E_UNSUPPORTED_MEDIA_TYPE", fe.message);
+      return new ApiError("E_UNSUPPORTED_MEDIA_TYPE", `${fe.message}: send application/json (POST /v1/events also takes application/x-ndjson and text/plain)`);
     default:
       return new ApiError("E_INTERNAL", "internal error; see the server log");
   }
