@@ -121,14 +121,8 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   // Names of broken declarations; a broken duplicate of a rule that loaded is reported by its
   // diagnostic only, so that a loaded rule's name never reads as broken.
   const loaded = new Set(rules.map((r) => r.name));
-  const broken = [
-    ...new Set(
-      [...ctx.broken]
-        .filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings")
-        .map((d) => d.name.name)
-        .filter((n) => !loaded.has(n)),
-    ),
-  ];
+  const checkBroken = [...ctx.broken].filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings").map((d) => d.name.name);
+  const broken = [...new Set([...parsed.flatMap((p) => p.unparsed), ...checkBroken])].filter((n) => !loaded.has(n));
   return { rules, lists, models, settings, diagnostics, broken };
 }
 

@@ -34,6 +34,14 @@ rule ssh_bruteforce {
     expect(then).toMatchObject({ actions: [{ name: { name: "block_ip" }, mode: undefined }, { name: { name: "notify" }, mode: "dry_run" }] });
   });
 
+  test("every declaration left out is named as broken, whether its syntax or its check failed", () => {
+    const text = "rule a {\n  severity low\n  when x ==\n}\nrule b {\n  severity low\n  count >= 2 within 5q\n}\nrule c {\n  severity low\n  when x == 1\n  count >= 2 within 0s\n}\nmacro m = (x ==\nrule ok1 {\n  severity low\n  when x == 1\n}\n";
+    const pack = loadPack([{ path: "t.vigil", text }]);
+    expect(pack.rules.map((r) => r.name)).toEqual(["ok1"]);
+    expect(pack.broken).toEqual(["a", "b", "m", "c"]);
+    expect(parseFile(new SourceFile("t.vigil", text)).unparsed).toEqual(["a", "b", "m"]);
+  });
+
   test("precedence: not > and > or, and parentheses", () => {
     const r = parse(`macro m = a == 1 or b == 2 and not c == 3`);
     expect(r.decls[0]).toMatchObject({ expr: { kind: "or", right: { kind: "and", right: { kind: "not" } } } });

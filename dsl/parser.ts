@@ -12,6 +12,8 @@ export interface ParsedFile {
   readonly decls: Decl[];
   readonly comments: Comment[];
   readonly diagnostics: Diagnostic[];
+  /** Names of the declarations that did not parse (`rule NAME …` with a syntax error in it). */
+  readonly unparsed: string[];
 }
 
 const compiled = nearley.Grammar.fromCompiled(grammar);
@@ -33,17 +35,25 @@ export function parseFile(source: SourceFile): ParsedFile {
   }
 
   const decls: Decl[] = [];
+  const unparsed: string[] = [];
+  const nameOf = (chunk: readonly Token[]) => {
+    const [kw, name] = chunk;
+    if (kw !== undefined && kw.type !== "kw_settings" && DECL_KEYWORDS.has(kw.type ?? "") && name !== undefined && (name.type === "ident" || SOFT_TYPES.has(name.type ?? ""))) unparsed.push(name.text);
+  };
   for (const chunk of splitDeclarations(tokens)) {
     const lexProblem = chunk.find((t) => t.type === "unterminated_string" || t.type === "bad_number" || t.type === "bad_duration" || t.type === "invalid");
     if (lexProblem !== undefined) {
       diagnostics.push(lexDiagnostic(source, lexProblem));
+      nameOf(chunk);
       continue;
     }
     const result = parseDecl(source, chunk);
-    if ("diagnostic" in result) diagnostics.push(result.diagnostic);
-    else decls.push(result.decl);
+    if ("diagnostic" in result) {
+      diagnostics.push(result.diagnostic);
+      nameOf(chunk);
+    } else decls.push(result.decl);
   }
-  return { source, decls, comments, diagnostics };
+  return { source, decls, comments, diagnostics, unparsed };
 }
 
 function tokenSpan(t: Token): Span {
@@ -224,6 +234,7 @@ function expectedTypes(states: EarleyState[] | undefined): Set<string> {
 const CLAUSE_KEYWORDS = ["kw_title", "kw_description", "kw_severity", "kw_risk", "kw_tags", "kw_enabled", "kw_author", "kw_version", "kw_when", "kw_except", "kw_count", "kw_distinct", "kw_sum", "kw_avg", "kw_min", "kw_max", "kw_suppress", "kw_then"];
 const OPERATORS = ["eqeq", "ne", "eqci", "neci", "lt", "le", "gt", "ge", "kw_in", "kw_contains", "kw_startswith", "kw_endswith", "kw_like", "kw_cidr", "kw_not"];
 const SOFT = SOFT_KEYWORDS.map((k) => `kw_${k}`);
+const SOFT_TYPES: ReadonlySet<string> = new Set(SOFT);
 
 /** Turns the set of expected token types into words: "a duration like 5m", "'}' or a rule clause". */
 function describeExpected(types: Set<string>): string {
