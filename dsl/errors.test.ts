@@ -289,6 +289,14 @@ describe("sequences", () => {
       all: ["W_STEP_NOT_MATCHED_YET", "W_STEP_NOT_MATCHED_YET"],
     },
     {
+      name: "syntax: first seen without its field",
+      text: 'rule r {\n  severity low\n  when x == 1\n  first seen by user.name\n}',
+      code: "E_SYNTAX",
+      line: 4,
+      col: 14,
+      message: "first seen needs the field whose new values it watches before 'by': first seen FIELD [by KEY, …] [learning D]",
+    },
+    {
       name: "syntax: a condition left unfinished before the next clause is reported where it ends",
       text: 'rule r {\n  severity low\n  when a ==\n  title "t"\n}',
       code: "E_SYNTAX",

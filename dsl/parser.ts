@@ -160,6 +160,12 @@ function parseDecl(source: SourceFile, chunk: readonly Token[]): DeclResult {
         ),
       };
     }
+    // `first seen by user.name`: `by` was read as the watched field's name.
+    if (prev !== undefined && prev.text === "by" && beforePrev?.text === "seen") {
+      return {
+        diagnostic: makeDiagnostic(source, tokenSpan(prev), "E_SYNTAX", "first seen needs the field whose new values it watches before 'by': first seen FIELD [by KEY, …] [learning D]"),
+      };
+    }
     return { diagnostic: syntaxDiagnostic(source, bad, prev, expectedTypes(column?.states)) };
   }
   const results = parser.results as Decl[];
