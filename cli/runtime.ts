@@ -107,7 +107,11 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
     const sink = storeSink;
     closers.push(() => sink.close());
     const retention = startAuditRetention(store.audit, { days: cfg.num(c, "audit.retention_days") ?? 2555, log: (msg, fields) => d.log.info(fields, msg) });
-    closers.push(() => Promise.resolve(retention.stop()));
+    // Stop the timer and let a prune in progress finish before the store closes under it.
+    closers.push(async () => {
+      retention.stop();
+      await retention.last;
+    });
   }
 
   // ---- InfluxDB
