@@ -272,6 +272,14 @@ describe("sequences", () => {
       message: "expected '.', ',' or 'within' after 'name', found '{'",
     },
     {
+      name: "a misspelt macro used as a condition",
+      text: 'macro ssh_failure = event.outcome == "failure"\nrule r {\n  severity low\n  when ssh_failur and x == 1\n}',
+      code: "W_NOT_A_MACRO",
+      line: 4,
+      col: 8,
+      message: "'ssh_failur' is not a macro of this pack (did you mean ssh_failure?): it is read as a boolean field of the event",
+    },
+    {
       name: "a step reading a later step's fields (read as a field of its own event)",
       text: seq('    a: event.outcome == "failure" and user.name == b.user.name\n    b: event.outcome == "success"'),
       code: "W_STEP_NOT_MATCHED_YET",

@@ -36,6 +36,9 @@ export class CheckContext {
    */
   unreadableSteps: ReadonlySet<string> = new Set();
 
+  /** Whether a field schema is configured (its check then reports unknown names). */
+  hasSchema = false;
+
   constructor(readonly symbols: Symbols) {}
 
   error(at: Located, span: Span, code: string, message: string): void {

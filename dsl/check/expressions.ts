@@ -62,6 +62,16 @@ export function checkCondition(ctx: CheckContext, at: Located, e: A.Expr): void 
       if (name !== undefined && ctx.symbols.macros.has(name)) return; // a macro reference
       if (name !== undefined && ctx.symbols.lists.has(name)) {
         ctx.error(at, e.span, "E_LIST_AS_CONDITION", `'${name}' is a list; test membership with 'FIELD in ${name}'`);
+      } else if (name !== undefined && !ctx.hasSchema) {
+        // A bare word as a condition is nearly always a macro: a misspelt one, or one declared
+        // in a file not loaded with this one. (With a schema, the schema check reports it.)
+        const near = didYouMean(name, ctx.symbols.macros.keys());
+        ctx.warn(
+          at,
+          e.span,
+          "W_NOT_A_MACRO",
+          `'${name}' is not a macro of this pack${near}: it is read as a boolean field of the event (true only when that field is true); if it is a macro of another file, load that file too, and for a field write ${name} == true`,
+        );
       }
       return; // a boolean field: true when the field is true
     }
