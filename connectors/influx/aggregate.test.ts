@@ -65,6 +65,7 @@ describe("Aggregator", () => {
       incidents: 4,
       alerts: 9,
       mttd_ms: 1500,
+      mttd_excluded: 0,
       mttr_contain_ms: null,
       mttr_resolve_ms: 60_000,
       false_positive_rate: 0.25,

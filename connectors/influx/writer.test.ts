@@ -101,7 +101,7 @@ describe("InfluxDB writer (real server)", () => {
     w.countAlert("port_scan", "medium");
     const ts = Date.now() - 5_000;
     w.anomalyScore("logins", "alice", 0.93, ts);
-    const k: Kpis = { from: "a", to: "b", incidents: 3, alerts: 7, mttd_ms: 1200, mttr_contain_ms: null, mttr_resolve_ms: 90_000, false_positive_rate: 0.5, coverage: null };
+    const k: Kpis = { from: "a", to: "b", incidents: 3, alerts: 7, mttd_ms: 1200, mttd_excluded: 0, mttr_contain_ms: null, mttr_resolve_ms: 90_000, false_positive_rate: 0.5, coverage: null };
     w.kpis(k, ts);
     expect(await w.flush()).toBe(true);
     expect(w.stats).toMatchObject({ writtenPoints: 7, pendingPoints: 0, droppedPoints: 0, failing: false });

@@ -1,7 +1,9 @@
 /**
  * KPIs computed from the store for a detection-time range, optionally per rule, severity
  * and service:
- * - MTTD: mean of detected_at − first_event_at over the incidents.
+ * - MTTD: mean of detected_at − first_event_at over the incidents detected live: an incident
+ *   detected more than an hour (wall clock) after its rule fired (event time) came from a
+ *   backfill or a replay of old logs, and is counted apart (`mttd_excluded`), not averaged in.
  * - MTTR (containment): mean of (contained_at, or resolved_at when containment was never
  *   recorded) − detected_at, over incidents that got there and were not false positives.
  * - MTTR (resolution): mean of resolved_at − detected_at over resolved incidents.
@@ -18,12 +20,17 @@ export const DEFAULT_COVERAGE_WINDOW_MINUTES = 15;
 
 const ms = (expr: string): string => `(extract(epoch from (${expr})) * 1000)`;
 
+/** Longest gap between firing (event time) and detection (wall clock) of a live detection. */
+export const BACKFILL_AFTER_MS = 3_600_000;
+const LIVE = `detected_at - first_fired_at <= interval '${BACKFILL_AFTER_MS / 1000} seconds'`;
+
 export async function computeKpis(db: Queryable, q: KpiQuery & { coverageWindowMinutes?: number; now?: Date }): Promise<Kpis> {
   const params = [q.from, q.to, q.rule ?? null, q.severity ?? null, q.service ?? null];
   const contained = "coalesce(contained_at, resolved_at)";
   const [row] = await db.query(
     `SELECT count(*)::int AS incidents,
-       (avg(${ms("detected_at - first_event_at")}))::float8 AS mttd,
+       (avg(${ms("detected_at - first_event_at")}) FILTER (WHERE ${LIVE}))::float8 AS mttd,
+       count(*) FILTER (WHERE NOT ${LIVE})::int AS mttd_excluded,
        (avg(${ms(`${contained} - detected_at`)}) FILTER (WHERE state <> 'false_positive' AND ${contained} IS NOT NULL))::float8 AS mttr_contain,
        (avg(${ms("resolved_at - detected_at")}) FILTER (WHERE state = 'resolved' AND resolved_at IS NOT NULL))::float8 AS mttr_resolve,
        count(*) FILTER (WHERE state = 'false_positive')::int AS false_positives,
@@ -46,6 +53,7 @@ export async function computeKpis(db: Queryable, q: KpiQuery & { coverageWindowM
     incidents: num(row?.incidents ?? 0),
     alerts: num(alerts?.n ?? 0),
     mttd_ms: numOrNull(row?.mttd),
+    mttd_excluded: num(row?.mttd_excluded ?? 0),
     mttr_contain_ms: numOrNull(row?.mttr_contain),
     mttr_resolve_ms: numOrNull(row?.mttr_resolve),
     false_positive_rate: closed === 0 ? null : num(row?.false_positives ?? 0) / closed,

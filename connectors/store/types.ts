@@ -171,8 +171,10 @@ export interface Kpis {
   readonly to: string;
   readonly incidents: number;
   readonly alerts: number;
-  /** Mean first-event → detection, ms; null with no incidents. */
+  /** Mean first-event → detection, ms, over incidents detected live; null with none. */
   readonly mttd_ms: number | null;
+  /** Incidents left out of MTTD: detected over an hour after their rule fired (backfilled or replayed logs). */
+  readonly mttd_excluded: number;
   /** Mean detection → containment (resolution when containment was skipped), ms. */
   readonly mttr_contain_ms: number | null;
   /** Mean detection → resolution, ms. */

@@ -710,12 +710,31 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
           incidents: 4,
           alerts: 5,
           mttd_ms: ((60 + 30 + 90 + 120) / 4) * 1000,
+          mttd_excluded: 0,
           // A: 600 s to containment; B: 1200 s to resolution, which counts as containment.
           mttr_contain_ms: ((600 + 1200) / 2) * 1000,
           mttr_resolve_ms: ((3600 + 1200) / 2) * 1000,
           false_positive_rate: 1 / 3,
           coverage: null,
         });
+      });
+
+      it("MTTD leaves out incidents detected long after they fired (backfilled logs) and counts them", async () => {
+        await build();
+        // Fired at 4 h of event time, detected at 11 h: a replay of old logs, not a 7-hour detection.
+        const old = makeAlert({
+          id: "kpi-backfill",
+          rule: "r3",
+          severity: "high",
+          keys: { "service.name": "web", n: 9 },
+          first_event_at: at(T0, 4 * HOUR - 60_000),
+          last_event_at: at(T0, 4 * HOUR),
+          fired_at: at(T0, 4 * HOUR),
+          detected_at: at(T0, 11 * HOUR),
+        });
+        await store.write([old], []);
+        expect(await store.kpis(range)).toMatchObject({ incidents: 5, alerts: 6, mttd_ms: ((60 + 30 + 90 + 120) / 4) * 1000, mttd_excluded: 1 });
+        expect(await store.kpis({ ...range, rule: "r3" })).toMatchObject({ incidents: 1, mttd_ms: null, mttd_excluded: 1 });
       });
 
       it("per rule, severity and service", async () => {
