@@ -103,7 +103,7 @@ describe("vigil test", () => {
     const io = capture();
     expect(await main(["test", dir], io)).toBe(1);
     expect(io.text()).toContain("FAIL no_such_rule: tests name a rule that is not in the pack");
-    expect(io.text()).toContain(`q.tests.yaml: lockout: case "no expect": missing 'expect'`);
+    expect(io.text()).toContain(`q.tests.yaml:4:9: lockout: case "no expect": missing 'expect'`);
   });
 
   test("--strict requires a positive and a negative example", async () => {
@@ -181,5 +181,31 @@ describe("vigil test", () => {
     expect(strict.outLines).toContain("FAIL never: no example tests (--strict needs a positive and a negative example)");
     expect(strict.outLines.some((l) => l.startsWith("FAIL never: no property could be checked ("))).toBe(true);
     expect(strict.text()).toContain("vigil test: 2 failures");
+  });
+
+  test("broken tests files say where (file:line:col), their rule is a FAIL, and misspellings get suggestions", async () => {
+    writeFileSync(join(dir, "lockout.vigil"), RULE);
+    const tests = [
+      "rules:",
+      "  lockout:",
+      "    cases:",
+      "      - name: five failures",
+      "        events:",
+      '          - { "$repeat": 5, "$every": 10s, event.category: authentication, event.outcome: failure, user.name: "u" }',
+      "        expect:",
+      "          - { cuont: 5 }",
+      "      - name: no expect",
+      "        events: []",
+      "  lockuot:",
+      "    cases: []",
+    ].join("\n");
+    writeFileSync(join(dir, "lockout.tests.yaml"), tests + "\n");
+    const io = capture();
+    expect(await main(["test", dir], io)).toBe(1);
+    const file = join(dir, "lockout.tests.yaml");
+    expect(io.errLines).toContain(`${file}:9:9: lockout: case "no expect": missing 'expect' (none, a number, or a list of alerts)`);
+    expect(io.outLines).toContain("FAIL lockout: its tests could not all be read (see the errors above); 1 case ran");
+    expect(io.outLines).toContain("    alert #1 cuont: an alert has no field 'cuont' (did you mean count?)");
+    expect(io.outLines).toContain("FAIL lockuot: tests name a rule that is not in the pack (did you mean lockout?)");
   });
 });

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type CompiledPack, type CompiledRule, formatDiagnostic, loadPack, type PackFile } from "../../dsl/index.js";
+import { didYouMean } from "../../dsl/suggest.js";
 import type { Io } from "../io.js";
 import { collectPackFiles, defaultRulesPath } from "../pack-files.js";
 import { loadPolicyFile, type PolicyParams } from "../policy.js";
@@ -87,12 +88,13 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
       failed++;
     }
   }
+  const brokenTests = new Set(testFiles.flatMap((tf) => tf.brokenRules));
   const byRule = new Map<string, RuleTests[]>();
   for (const tf of testFiles) for (const rt of tf.rules) byRule.set(rt.rule, [...(byRule.get(rt.rule) ?? []), rt]);
   const rules = new Map(pack.rules.map((r) => [r.name, r]));
   for (const name of byRule.keys()) {
     if (!rules.has(name)) {
-      io.out(`FAIL ${name}: tests name a rule that is not in the pack${pack.broken.includes(name) ? " (it has errors)" : ""}`);
+      io.out(`FAIL ${name}: tests name a rule that is not in the pack${pack.broken.includes(name) ? " (it has errors)" : didYouMean(name, rules.keys())}`);
       failed++;
     }
   }
@@ -131,6 +133,12 @@ export function runTest(paths: readonly string[], opts: TestOptions, io: Io): nu
       row.positive = cases.filter((c) => c.expect.length > 0).length;
       row.negative = cases.length - row.positive;
       io.out(`SKIP ${rule.name}: ${rule.correlation?.kind === "anomaly" ? ANOMALY_SKIP : `skipped (${skipped})`}`);
+      continue;
+    }
+    if (brokenTests.has(rule.name)) {
+      // Its errors were printed and counted above; its readable cases (if any) still ran.
+      io.out(`FAIL ${rule.name}: its tests could not all be read (see the errors above)${cases.length === 0 ? "" : `; ${cases.length} case${cases.length === 1 ? "" : "s"} ran${row.passed ? " and passed" : ""}`}`);
+      for (const l of lines) io.out(l);
       continue;
     }
     if (cases.length === 0) {

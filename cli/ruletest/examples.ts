@@ -1,5 +1,6 @@
 /** Runs a rule's example cases through the engine and compares its alerts with the expected ones. */
 import type { CompiledPack, CompiledRule } from "../../dsl/index.js";
+import { didYouMean } from "../../dsl/suggest.js";
 import { type Alert, Engine } from "../../engine/index.js";
 import { alertRecord } from "../../engine/alert-record.js";
 import type { ExampleCase, TestEvent } from "./format.js";
@@ -38,7 +39,13 @@ export function partialDiff(expected: unknown, actual: unknown, path: string, ou
       out.push(`${path}: expected ${show(expected)}, got ${show(actual)}`);
       return;
     }
-    for (const [k, v] of Object.entries(expected)) partialDiff(v, (actual as Record<string, unknown>)[k], path === "" ? k : `${path}.${k}`, out);
+    const got = actual as Record<string, unknown>;
+    for (const [k, v] of Object.entries(expected)) {
+      const at = path === "" ? k : `${path}.${k}`;
+      // At the top of an alert record, a key it never has is a misspelt field, not a mismatch.
+      if (path === "" && !(k in got)) out.push(`${at}: an alert has no field '${k}'${didYouMean(k, Object.keys(got))}`);
+      else partialDiff(v, got[k], at, out);
+    }
     return;
   }
   if (Array.isArray(expected)) {

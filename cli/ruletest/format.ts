@@ -3,7 +3,7 @@
  * The format is documented in docs/rule-testing.md. Parsing never throws: problems come back
  * as messages naming the file and the rule/case.
  */
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import type { EventFields } from "../../dsl/index.js";
 import { parseEventTime } from "../../dsl/index.js";
 
@@ -43,7 +43,10 @@ export interface RuleTests {
 export interface TestFile {
   readonly path: string;
   readonly rules: readonly RuleTests[];
+  /** Problems of the file, each `file:line:col: …` where the file says where. */
   readonly errors: readonly string[];
+  /** Rules some of whose tests could not be read (their cases may be missing). */
+  readonly brokenRules: readonly string[];
 }
 
 const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
@@ -122,16 +125,32 @@ function parseExpect(v: unknown, where: string, errors: string[]): Record<string
 /** Parses a tests file's text. */
 export function parseTestFile(path: string, text: string): TestFile {
   const errors: string[] = [];
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) return { path, rules: [], errors: doc.errors.map((e) => `${path}: ${e.message}`) };
+  const brokenRules: string[] = [];
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  if (doc.errors.length > 0) {
+    return { path, rules: [], brokenRules, errors: doc.errors.map((e) => { const p = lc.linePos(e.pos[0]); return `${path}:${p.line}:${p.col}: ${e.message}`; }) };
+  }
+  /** `file:line:col` of the node at `keys` (else of its nearest ancestor). */
+  const at = (...keys: (string | number)[]): string => {
+    for (let n = keys.length; n >= 0; n--) {
+      const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range !== undefined) {
+        const p = lc.linePos(node.range[0]);
+        return `${path}:${p.line}:${p.col}`;
+      }
+    }
+    return path;
+  };
   const root: unknown = doc.toJS();
-  if (!isRecord(root) || !isRecord(root.rules)) return { path, rules: [], errors: [`${path}: expected a mapping with 'rules:' (rule name → cases)`] };
+  if (!isRecord(root) || !isRecord(root.rules)) return { path, rules: [], brokenRules, errors: [`${path}: expected a mapping with 'rules:' (rule name → cases)`] };
   const fileStart = parseEventTime(root.start ?? DEFAULT_START);
   if (fileStart === undefined) errors.push(`${path}: 'start' must be an RFC 3339 time`);
   const fileDefaults = isRecord(root.defaults) ? root.defaults : {};
   const rules: RuleTests[] = [];
   for (const [rule, body] of Object.entries(root.rules)) {
-    const where = `${path}: ${rule}`;
+    const errorsBefore = errors.length;
+    const where = `${at("rules", rule)}: ${rule}`;
     if (!isRecord(body)) {
       errors.push(`${where}: expected 'cases:' (and optionally 'properties:', 'defaults:')`);
       continue;
@@ -142,13 +161,18 @@ export function parseTestFile(path: string, text: string): TestFile {
     if (!Array.isArray(rawCases)) errors.push(`${where}: 'cases' must be a list`);
     else {
       rawCases.forEach((c, k) => {
-        const cw = `${where}: case #${k + 1}`;
+        const here = `${at("rules", rule, "cases", k)}: ${rule}`;
+        const cw = `${here}: case #${k + 1}`;
         if (!isRecord(c)) return void errors.push(`${cw}: expected a mapping with name, events, expect`);
         const name = typeof c.name === "string" ? c.name : `case #${k + 1}`;
         const start = c.start === undefined ? fileStart : parseEventTime(c.start);
         if (start === undefined) return void errors.push(`${cw}: 'start' must be an RFC 3339 time`);
-        if (!("expect" in c)) return void errors.push(`${where}: case "${name}": missing 'expect' (none, a number, or a list of alerts)`);
-        cases.push({ name, events: expandEvents(c.events, start, defaults, `${where}: case "${name}"`, errors), expect: parseExpect(c.expect, `${where}: case "${name}"`, errors) });
+        if (!("expect" in c)) return void errors.push(`${here}: case "${name}": missing 'expect' (none, a number, or a list of alerts)`);
+        cases.push({
+          name,
+          events: expandEvents(c.events, start, defaults, `${at("rules", rule, "cases", k, "events")}: ${rule}: case "${name}"`, errors),
+          expect: parseExpect(c.expect, `${at("rules", rule, "cases", k, "expect")}: ${rule}: case "${name}"`, errors),
+        });
       });
     }
     let properties: PropertySpec | undefined;
@@ -157,6 +181,7 @@ export function parseTestFile(path: string, text: string): TestFile {
       else properties = body.properties;
     }
     rules.push({ rule, cases, properties });
+    if (errors.length > errorsBefore) brokenRules.push(rule);
   }
-  return { path, rules, errors };
+  return { path, rules, errors, brokenRules };
 }
