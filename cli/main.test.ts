@@ -2,15 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import type { Io } from "./io.js";
 import { main } from "./main.js";
 import { zoneProblem } from "./zone-check.js";
-
-function capture(): Io & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
-}
+import { captureIo } from "../test/support/capture-io.js";
 
 describe("vigil: flags, paths and replay hints", () => {
   test("IANA names are accepted, others explained", () => {
@@ -20,7 +14,7 @@ describe("vigil: flags, paths and replay hints", () => {
   });
 
   test("--tz with an unknown zone is a flag error before any file is read", async () => {
-    const io = capture();
+    const io = captureIo();
     const code = await main(["replay", "--tz", "Mars/Base", "/nonexistent/auth.log"], io);
     expect(code).not.toBe(0);
     const text = io.errLines.join("\n");
@@ -30,7 +24,7 @@ describe("vigil: flags, paths and replay hints", () => {
   });
 
   test("vigil run's count flags take the configuration file's ranges", async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(["run", "--batch", "0"], io)).toBe(2);
     expect(io.errLines.join("\n")).toContain("option '--batch <n>' argument '0' is invalid. expected a whole number of at least 1");
   });
@@ -40,7 +34,7 @@ describe("vigil: flags, paths and replay hints", () => {
     [["replay", "--rules", "/nonexistent/rules", "/nonexistent/auth.log"]],
     [["check", "--schema", "/nonexistent/schema.txt", "/nonexistent/rules"]],
   ])("a path that cannot be read is named in one line, exit 2: vigil %j", async (argv) => {
-    const io = capture();
+    const io = captureIo();
     expect(await main(argv, io)).toBe(2);
     expect(io.errLines).toEqual([expect.stringMatching(/^vigil: cannot read \/nonexistent\/\S+: no such file or directory$/)]);
   });
@@ -50,14 +44,14 @@ describe("vigil: flags, paths and replay hints", () => {
     try {
       const file = join(dir, "access.log");
       writeFileSync(file, '192.0.2.1 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 512\n\n192.0.2.2 - - [10/Oct/2024:13:55:37 +0000] "GET /x HTTP/1.1" 404 10\n');
-      const io = capture();
+      const io = captureIo();
       expect(await main(["replay", "--format", "sshd", file], io)).toBe(1);
       expect(io.errLines.at(-1)).toBe("vigil replay: none of the 2 non-blank lines could be decoded as sshd: check --format (auto, json, sshd, syslog, access, api)");
-      const ok = capture();
+      const ok = captureIo();
       expect(await main(["replay", "--format", "access", file], ok)).toBe(0);
       const blank = join(dir, "blank.log");
       writeFileSync(blank, "\n\n");
-      expect(await main(["replay", blank], capture())).toBe(0);
+      expect(await main(["replay", blank], captureIo())).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -69,7 +63,7 @@ describe("vigil: flags, paths and replay hints", () => {
       const file = join(dir, "auth.log");
       const lines = Array.from({ length: 5 }, (_, i) => `Jun 14 15:16:0${i} combo sshd(pam_unix)[1900${i}]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=attacker.example.net  user=root`);
       writeFileSync(file, lines.join("\n") + "\n");
-      const io = capture();
+      const io = captureIo();
       expect(await main(["replay", "--year", "2024", file], io)).toBe(0);
       const alert = io.outLines.map((l) => JSON.parse(l) as { rule: string; would_act: { action: string; skip?: string }[] }).find((a) => a.rule === "ssh_bruteforce");
       expect(alert?.would_act.find((x) => x.action === "block_ip")?.skip).toBe("missing ip");

@@ -1,13 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { resolveConfig } from "../config.js";
-import type { Io } from "../io.js";
 import { runConfig } from "./config.js";
-
-function capture(): Io & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
-}
+import { captureIo } from "../../test/support/capture-io.js";
 
 describe("vigil config", () => {
   test("secrets and credentials are hidden; other settings are shown even when their name has 'key' in it", () => {
@@ -18,7 +12,7 @@ describe("vigil config", () => {
       DATABASE_URL: "postgres://vigil:hunter2@db:5432/vigil",
     };
     const resolved = resolveConfig({ env, flags: new Map([["response", { section: { idp: { url: "https://u:pw@idp.internal/h", token: "tok-123" }, siem: [{ kind: "splunk", token: "hec-9" }], mode: "approve" } }]]) });
-    const io = capture();
+    const io = captureIo();
     expect(runConfig({}, resolved, io)).toBe(0);
     const shown = io.outLines.join("\n");
     expect(shown).toContain("api.bootstrap_api_key: ***");
@@ -30,7 +24,7 @@ describe("vigil config", () => {
   });
 
   test("an invalid configuration prints its errors and exits 2", () => {
-    const io = capture();
+    const io = captureIo();
     expect(runConfig({}, resolveConfig({ env: { VIGIL_API_PORT: "99999" }, flags: new Map() }), io)).toBe(2);
     expect(io.errLines).toEqual(["error E_CONFIG: VIGIL_API_PORT: 99999 is out of range: expected 1 to 65535"]);
   });

@@ -3,14 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { main } from "../main.js";
-import type { Io } from "../io.js";
 import { runFmt } from "./fmt.js";
-
-function capture(): Io & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
-}
+import { captureIo } from "../../test/support/capture-io.js";
 
 const MESSY = 'macro   bad_login=event.outcome=="failure" # failures\nrule r{severity low when bad_login}';
 const CANONICAL = 'macro bad_login = event.outcome == "failure" # failures\n\nrule r {\n  severity low\n  when bad_login\n}\n';
@@ -31,7 +25,7 @@ describe("vigil fmt", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test("rewrites the files under a directory, recursively, in canonical form", () => {
-    const io = capture();
+    const io = captureIo();
     expect(runFmt([dir], {}, io)).toBe(0);
     expect(read("messy.vigil")).toBe(CANONICAL);
     expect(read("clean.vigil")).toBe(CANONICAL);
@@ -40,7 +34,7 @@ describe("vigil fmt", () => {
     expect(io.outLines).toEqual([join(dir, "messy.vigil"), join(dir, "sub", "deeper", "nested.vigil")]);
     expect(io.errLines).toEqual(["formatted 2 files, 1 file already formatted"]);
 
-    const again = capture();
+    const again = captureIo();
     expect(runFmt([dir], {}, again)).toBe(0);
     expect(again.outLines).toEqual([]);
     expect(again.errLines).toEqual(["3 files already formatted"]);
@@ -48,25 +42,25 @@ describe("vigil fmt", () => {
 
   test("leaves an unchanged file alone (not even rewritten)", () => {
     const before = statSync(join(dir, "clean.vigil")).mtimeMs;
-    expect(runFmt([join(dir, "clean.vigil")], {}, capture())).toBe(0);
+    expect(runFmt([join(dir, "clean.vigil")], {}, captureIo())).toBe(0);
     expect(statSync(join(dir, "clean.vigil")).mtimeMs).toBe(before);
   });
 
   test("--check writes nothing, lists the files that would change and exits 1", () => {
-    const io = capture();
+    const io = captureIo();
     expect(runFmt([dir], { check: true }, io)).toBe(1);
     expect(read("messy.vigil")).toBe(MESSY);
     expect(io.outLines).toEqual([join(dir, "messy.vigil"), join(dir, "sub", "deeper", "nested.vigil")]);
     expect(io.errLines).toEqual(["2 files would be reformatted, 1 file already formatted"]);
 
-    const clean = capture();
+    const clean = captureIo();
     expect(runFmt([join(dir, "clean.vigil")], { check: true }, clean)).toBe(0);
     expect(clean.errLines).toEqual(["1 file already formatted"]);
   });
 
   test("a file with syntax errors is reported and left untouched; the others are formatted", () => {
     writeFileSync(join(dir, "broken.vigil"), BROKEN);
-    const io = capture();
+    const io = captureIo();
     expect(runFmt([dir], {}, io)).toBe(1);
     expect(read("broken.vigil")).toBe(BROKEN);
     expect(read("messy.vigil")).toBe(CANONICAL);
@@ -75,12 +69,12 @@ describe("vigil fmt", () => {
   });
 
   test("a path that does not exist, or holds no .vigil file", () => {
-    const io = capture();
+    const io = captureIo();
     expect(runFmt([join(dir, "nope")], {}, io)).toBe(1);
     expect(io.errLines[0]).toContain("vigil fmt: ENOENT");
     const empty = mkdtempSync(join(tmpdir(), "vigil-fmt-empty-"));
     try {
-      const io2 = capture();
+      const io2 = captureIo();
       expect(runFmt([empty], {}, io2)).toBe(1);
       expect(io2.errLines).toEqual([`no .vigil files under ${empty}`]);
     } finally {
@@ -89,18 +83,18 @@ describe("vigil fmt", () => {
   });
 
   test("through the CLI: vigil fmt --check PATH, then vigil fmt PATH", async () => {
-    const check = capture();
+    const check = captureIo();
     expect(await main(["fmt", "--check", dir], check)).toBe(1);
     expect(read("messy.vigil")).toBe(MESSY);
-    const io = capture();
+    const io = captureIo();
     expect(await main(["fmt", dir], io)).toBe(0);
     expect(read("messy.vigil")).toBe(CANONICAL);
-    expect(await main(["fmt", "--check", dir], capture())).toBe(0);
+    expect(await main(["fmt", "--check", dir], captureIo())).toBe(0);
   });
 
   test("the shipped pack is formatted: vigil fmt --check rules", () => {
     const path = new URL("../../rules", import.meta.url).pathname;
-    const io = capture();
+    const io = captureIo();
     expect(runFmt([path], { check: true }, io), io.outLines.join("\n")).toBe(0);
   });
 });

@@ -2,14 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { Io } from "../io.js";
 import { main } from "../main.js";
-
-function capture(): Io & { outLines: string[]; errLines: string[]; text: () => string } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l), text: () => [...outLines, ...errLines].join("\n") };
-}
+import { captureIo } from "../../test/support/capture-io.js";
 
 const RULE = `rule lockout {
   severity medium
@@ -43,7 +37,7 @@ describe("vigil test", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test("the shipped packs pass: every rule has a positive and a negative example", async () => {
-    const io = capture();
+    const io = captureIo();
     const code = await main(["test", "--strict", "rules"], io);
     expect(io.text()).toContain("vigil test: all passed");
     expect(code).toBe(0);
@@ -56,7 +50,7 @@ describe("vigil test", () => {
   });
 
   test("the shipped packs pass their property tests", async () => {
-    const io = capture();
+    const io = captureIo();
     const code = await main(["test", "--properties", "--runs", "15", "rules"], io);
     expect(io.text()).toContain("vigil test: all passed");
     expect(code).toBe(0);
@@ -71,7 +65,7 @@ describe("vigil test", () => {
 
   test("the policy file drives the thresholds", async () => {
     writeFileSync(join(dir, "policy.yaml"), "authentication:\n  lockout:\n    max_failed_attempts: 3\n");
-    const io = capture();
+    const io = captureIo();
     const code = await main(["test", "--policy", join(dir, "policy.yaml"), "rules/policy.vigil", "rules/auth.vigil"], io);
     expect(code).toBe(1);
     // With 3 attempts the 4-failure negative example now alerts, and the message says so.
@@ -81,7 +75,7 @@ describe("vigil test", () => {
   test("a failing example exits 1 with a readable diff", async () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES.replace("count: 5, keys: { user.name: u }", "count: 6, keys: { user.name: v }"));
-    const io = capture();
+    const io = captureIo();
     const code = await main(["test", dir], io);
     expect(code).toBe(1);
     expect(io.text()).toContain('FAIL lockout\n  case "five failures":\n    alert #1 count: expected 6, got 5\n    alert #1 keys.user.name: expected "v", got "u"');
@@ -91,7 +85,7 @@ describe("vigil test", () => {
   test("a missing alert is shown as expected/got", async () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES.replace('"$repeat": 5, "$every": 10s', '"$repeat": 5, "$every": 2m'));
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", dir], io)).toBe(1);
     expect(io.text()).toContain('case "five failures":\n    expected 1 alert, got 0');
   });
@@ -100,7 +94,7 @@ describe("vigil test", () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES + "  no_such_rule:\n    cases: []\n");
     writeFileSync(join(dir, "q.tests.yaml"), "rules:\n  lockout:\n    cases:\n      - name: no expect\n        events: []\n");
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", dir], io)).toBe(1);
     expect(io.text()).toContain("FAIL no_such_rule: tests name a rule that is not in the pack");
     expect(io.text()).toContain(`q.tests.yaml:4:9: lockout: case "no expect": missing 'expect'`);
@@ -109,9 +103,9 @@ describe("vigil test", () => {
   test("--strict requires a positive and a negative example", async () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES.slice(0, CASES.indexOf("      - name: four failures")));
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", dir], io)).toBe(0);
-    const strict = capture();
+    const strict = captureIo();
     expect(await main(["test", "--strict", dir], strict)).toBe(1);
     expect(strict.text()).toContain("FAIL lockout: needs at least one positive and one negative example (has 1 positive, 0 negative)");
   });
@@ -120,7 +114,7 @@ describe("vigil test", () => {
     // The analyst's intent (properties.count 5) says the fifth failure locks; the rule fires on the fourth.
     writeFileSync(join(dir, "p.vigil"), RULE.replace("count >= 5", "count >= 4"));
     writeFileSync(join(dir, "p.tests.yaml"), CASES.replace(/ {6}- name: four failures[\s\S]*/, ""));
-    const io = capture();
+    const io = captureIo();
     const code = await main(["test", "--properties", "--runs", "50", dir], io);
     expect(code).toBe(1);
     const text = io.text();
@@ -134,7 +128,7 @@ describe("vigil test", () => {
   test("the same rule with the right threshold passes its property tests", async () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES);
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", "--properties", "--runs", "50", dir], io)).toBe(0);
     expect(io.text()).toMatch(/ok {3}lockout: a count rule fires exactly when 5 matching events fall within 5m/);
   });
@@ -162,7 +156,7 @@ describe("vigil test", () => {
         expect: 1
 `,
     );
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", "--properties", "--runs", "100", dir], io)).toBe(1);
     expect(io.text()).toContain("FAIL fail_then_ok: a sequence fires only on its steps in order within 5m");
     expect(io.text()).toMatch(/expected \(reference model\): no alert\n {4}got \(engine\): \{"user\.name":"k\d"\} count 2/);
@@ -170,13 +164,13 @@ describe("vigil test", () => {
 
   test("a rule no event can match is a counted SKIP, and a failure under --strict, as is a rule without examples", async () => {
     writeFileSync(join(dir, "never.vigil"), 'rule never {\n  severity low\n  when event.outcome == "failure" and event.outcome == "success"\n  count >= 2 within 5m by user.name\n}\n');
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", "--properties", "--runs", "10", dir], io)).toBe(0);
     expect(io.outLines).toContain("---- never: no example tests");
     expect(io.outLines.some((l) => l.startsWith("SKIP never: "))).toBe(true);
     expect(io.text()).toMatch(/pack\s+rules\s+tested\s+positive\+negative\s+skipped\s+properties skipped\n\s+never\.vigil\s+1\s+0\s+0\s+0\s+1/);
     expect(io.text()).toContain("MITRE ATT&CK techniques: 0 of 0 tagged are covered by a passing positive example\n");
-    const strict = capture();
+    const strict = captureIo();
     expect(await main(["test", "--strict", "--properties", "--runs", "10", dir], strict)).toBe(1);
     expect(strict.outLines).toContain("FAIL never: no example tests (--strict needs a positive and a negative example)");
     expect(strict.outLines.some((l) => l.startsWith("FAIL never: no property could be checked ("))).toBe(true);
@@ -200,7 +194,7 @@ describe("vigil test", () => {
       "    cases: []",
     ].join("\n");
     writeFileSync(join(dir, "lockout.tests.yaml"), tests + "\n");
-    const io = capture();
+    const io = captureIo();
     expect(await main(["test", dir], io)).toBe(1);
     const file = join(dir, "lockout.tests.yaml");
     expect(io.errLines).toContain(`${file}:9:9: lockout: case "no expect": missing 'expect' (none, a number, or a list of alerts)`);
