@@ -416,7 +416,9 @@ export class Engine {
       slots ??= rt.windows.create(ev, key);
       // Key values not passed: every by-field holds one value, read them again (once per new key).
       keyValues ??= rt.singleKey ? (corr.by[0] as KeySpec).read(ev.fields) : keyCombinations(corr.by, ev)[0];
-      w = new SlidingWindow(rt.windowKind, key, slots, keyValues, ev.ts);
+      // The window keeps the map's copy of the key's text (and of a single value that is that text).
+      const kept = rt.windows.keyOf(slots);
+      w = new SlidingWindow(rt.windowKind, kept, slots, keyValues === key ? kept : keyValues, ev.ts);
       slots[rt.slot] = w;
       rt.live++;
       rt.expiry.push(ev.ts, w);
