@@ -494,11 +494,18 @@ export class Engine {
     let supKey = "";
     let missingKey = false;
     if (sup !== undefined) {
-      const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
       // A missing suppression key never joins: such a firing is not suppressed. (No keys at
       // all is one rule-wide key.)
-      missingKey = supValues.some((v) => v === undefined || v === null || v === "");
-      supKey = supValues.map(keyText).join(KEY_SEP);
+      if (sup.by.length === 1 || (sup.by.length === 0 && keyValues.length === 1)) {
+        // One key value (the common case): its text, nothing else built.
+        const v = sup.by.length === 1 ? firstScalar((sup.by[0] as KeySpec).read(ev.fields)) : keyValues[0];
+        missingKey = v === undefined || v === null || v === "";
+        supKey = keyText(v);
+      } else {
+        const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
+        missingKey = supValues.some((v) => v === undefined || v === null || v === "");
+        supKey = supValues.map(keyText).join(KEY_SEP);
+      }
       const current = missingKey ? undefined : rt.suppression.get(supKey);
       if (current !== undefined && f.at < current.until) {
         const counted = alertOf(current.alert);
