@@ -214,7 +214,7 @@ export class Engine {
           ? correlated.get(rt)
           : {
               windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.refEvidence(e.event), e.value ?? null]), w.queuedAt]),
-              expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[w.key, t]])),
+              expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[rt.windows.keyOf(w.slots), t]])),
             };
       rules[rt.rule.name] = {
         fingerprint: rt.rule.fingerprint,
@@ -261,7 +261,7 @@ export class Engine {
         const corr = rt.rule.correlation;
         for (const [key, values, entries, queuedAt] of state.windows ?? []) {
           const slots = rt.windows.get(undefined, key) ?? rt.windows.create(undefined, key);
-          const window = new SlidingWindow(rt.windowKind, key, slots, rt.singleKey ? values[0] : values, queuedAt);
+          const window = new SlidingWindow(rt.windowKind, slots, rt.singleKey ? values[0] : values, queuedAt);
           for (const [i, value] of entries) window.add(dec.get(i), value ?? undefined, corr.windowMs);
           slots[rt.slot] = window;
           rt.live++;
@@ -416,9 +416,9 @@ export class Engine {
       slots ??= rt.windows.create(ev, key);
       // Key values not passed: every by-field holds one value, read them again (once per new key).
       keyValues ??= rt.singleKey ? (corr.by[0] as KeySpec).read(ev.fields) : keyCombinations(corr.by, ev)[0];
-      // The window keeps the map's copy of the key's text (and of a single value that is that text).
+      // A single key value that is the key's text: the window keeps the map's copy of it.
       const kept = rt.windows.keyOf(slots);
-      w = new SlidingWindow(rt.windowKind, kept, slots, keyValues === key ? kept : keyValues, ev.ts);
+      w = new SlidingWindow(rt.windowKind, slots, keyValues === key ? kept : keyValues, ev.ts);
       slots[rt.slot] = w;
       rt.live++;
       rt.expiry.push(ev.ts, w);
@@ -594,7 +594,7 @@ function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEnt
 function dropWindow(rt: RuleRuntime, w: SlidingWindow): void {
   w.slots[rt.slot] = undefined;
   rt.live--;
-  rt.windows.release(w.key, w.slots);
+  rt.windows.release(rt.windows.keyOf(w.slots), w.slots);
   w.drop();
 }
 

@@ -45,7 +45,7 @@ const REBASE_AT = 2 ** 30;
  * most. Times are stored relative to the window's first entry, which keeps them small
  * integers (stored unboxed) however large epoch milliseconds are. The array has a capacity
  * that doubles as entries arrive (no allocation per entry) and shrinks when a window empties
- * out. The window also carries its key, the key's values and the time of its entry in the
+ * out. The window also carries its key's slots, the key's values and the time of its entry in the
  * rule's expiry queue, so that the queue can point at the window itself.
  */
 export class SlidingWindow {
@@ -99,8 +99,7 @@ export class SlidingWindow {
 
   constructor(
     kind: WindowKind,
-    /** The key in the rules' shared map of keys, and its slots there. */
-    readonly key: string,
+    /** The key's slots in the rules' shared map of keys (which holds the key's text after them: `KeyIndex.keyOf`). */
     readonly slots: (SlidingWindow | undefined)[],
     /** The key's values: the value itself for a single by-field, else the array of values. */
     readonly keyValues: unknown,
