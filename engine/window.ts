@@ -31,9 +31,6 @@ const VAL = 5;
 
 type Slot = number | string | undefined;
 
-/** See `SlidingWindow.baseHi`. */
-const BASE_UNIT = 2 ** 30;
-
 /** Offsets from a window's base beyond this (about 12 days) move the base, so that they stay small integers. */
 const REBASE_AT = 2 ** 30;
 
@@ -59,23 +56,7 @@ export class SlidingWindow {
    * Event time that stored times are relative to (the window's creation time; moved when
    * offsets grow large; 0 once a time is not an integer: differences would round).
    */
-  private get base(): number {
-    return this.baseHi * BASE_UNIT + this.baseLo;
-  }
-
-  private set base(b: number) {
-    const hi = Math.floor(b / BASE_UNIT);
-    this.baseHi = hi;
-    this.baseLo = b - hi * BASE_UNIT;
-  }
-
-  /**
-   * `base` in two small integers (base = hi × 2^30 + lo, exact for safe integers), stored
-   * unboxed: as one number field, epoch milliseconds would be a boxed number per window (16
-   * bytes, and one more memory access each time a time is read).
-   */
-  private baseHi = 0;
-  private baseLo = 0;
+  private base: number;
   /** `queuedAt`, relative to `base` (a small integer, stored unboxed). */
   private queuedOff: number;
   /**
