@@ -214,7 +214,7 @@ export class Engine {
           ? correlated.get(rt)
           : {
               windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.refEvidence(e.event), e.value ?? null]), w.queuedAt]),
-              expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[w.key, t]])),
+              expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[rt.windows.keyOf(w.slots), t]])),
             };
       rules[rt.rule.name] = {
         fingerprint: rt.rule.fingerprint,
@@ -261,7 +261,7 @@ export class Engine {
         const corr = rt.rule.correlation;
         for (const [key, values, entries, queuedAt] of state.windows ?? []) {
           const slots = rt.windows.get(undefined, key) ?? rt.windows.create(undefined, key);
-          const window = new SlidingWindow(rt.windowKind, key, slots, rt.singleKey ? values[0] : values, queuedAt);
+          const window = new SlidingWindow(rt.windowKind, slots, rt.singleKey ? values[0] : values, queuedAt);
           for (const [i, value] of entries) window.add(dec.get(i), value ?? undefined, corr.windowMs);
           slots[rt.slot] = window;
           rt.live++;
@@ -416,7 +416,9 @@ export class Engine {
       slots ??= rt.windows.create(ev, key);
       // Key values not passed: every by-field holds one value, read them again (once per new key).
       keyValues ??= rt.singleKey ? (corr.by[0] as KeySpec).read(ev.fields) : keyCombinations(corr.by, ev)[0];
-      w = new SlidingWindow(rt.windowKind, key, slots, keyValues, ev.ts);
+      // A single key value that is the key's text: the window keeps the map's copy of it.
+      const kept = rt.windows.keyOf(slots);
+      w = new SlidingWindow(rt.windowKind, slots, keyValues === key ? kept : keyValues, ev.ts);
       slots[rt.slot] = w;
       rt.live++;
       rt.expiry.push(ev.ts, w);
@@ -492,11 +494,18 @@ export class Engine {
     let supKey = "";
     let missingKey = false;
     if (sup !== undefined) {
-      const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
       // A missing suppression key never joins: such a firing is not suppressed. (No keys at
       // all is one rule-wide key.)
-      missingKey = supValues.some((v) => v === undefined || v === null || v === "");
-      supKey = supValues.map(keyText).join(KEY_SEP);
+      if (sup.by.length === 1 || (sup.by.length === 0 && keyValues.length === 1)) {
+        // One key value (the common case): its text, nothing else built.
+        const v = sup.by.length === 1 ? firstScalar((sup.by[0] as KeySpec).read(ev.fields)) : keyValues[0];
+        missingKey = v === undefined || v === null || v === "";
+        supKey = keyText(v);
+      } else {
+        const supValues = sup.by.length === 0 ? keyValues : sup.by.map((k) => firstScalar(k.read(ev.fields)));
+        missingKey = supValues.some((v) => v === undefined || v === null || v === "");
+        supKey = supValues.map(keyText).join(KEY_SEP);
+      }
       const current = missingKey ? undefined : rt.suppression.get(supKey);
       if (current !== undefined && f.at < current.until) {
         const counted = alertOf(current.alert);
@@ -585,7 +594,7 @@ function toEntry(ev: EngineEvent, value: string | number | undefined): WindowEnt
 function dropWindow(rt: RuleRuntime, w: SlidingWindow): void {
   w.slots[rt.slot] = undefined;
   rt.live--;
-  rt.windows.release(w.key, w.slots);
+  rt.windows.release(rt.windows.keyOf(w.slots), w.slots);
   w.drop();
 }
 

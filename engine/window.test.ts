@@ -22,7 +22,7 @@ test("property: a window's entries and aggregates equal a naive recomputation", 
       fc.integer({ min: 0, max: 20 }),
       fc.constantFrom<WindowKind>("count", "number", "distinct"),
       (steps, windowMs, kind) => {
-        const w = new SlidingWindow(kind, "k", [], "k", 0);
+        const w = new SlidingWindow(kind, [], "k", 0);
         let ts = 0;
         const adds: { ts: number; v: number }[] = [];
         steps.forEach((s, seq) => {
@@ -53,7 +53,7 @@ test("property: epoch-millisecond and fractional times come back exactly (times 
       fc.array(fc.record({ dt: fc.integer({ min: -3, max: 5 }), frac: fc.constantFrom(0, 0, 0.1, 0.3) }), { maxLength: 60 }),
       fc.integer({ min: 0, max: 20 }),
       (start, steps, windowMs) => {
-        const w = new SlidingWindow("number", "k", [], "k", 0);
+        const w = new SlidingWindow("number", [], "k", 0);
         let ts = start;
         const adds: { ts: number; v: number }[] = [];
         steps.forEach((s, seq) => {
@@ -71,7 +71,7 @@ test("property: epoch-millisecond and fractional times come back exactly (times 
 });
 
 test("times far apart (beyond the window's rebase distance) come back exactly", () => {
-  const w = new SlidingWindow("count", "k", [], "k", 1_733_000_000_000);
+  const w = new SlidingWindow("count", [], "k", 1_733_000_000_000);
   const times = [1_733_000_000_000, 1_733_000_000_000 + 2 ** 30 + 7, 1_733_000_000_000 + 2 ** 31 + 3, 1_733_000_000_000 + 2 ** 31 + 2];
   times.forEach((ts, seq) => w.add({ id: `e${seq}`, ts, seq, fields: {} }, undefined, 2 ** 33));
   expect(w.entries().map((e) => e.ts)).toEqual([times[0], times[1], times[3], times[2]]);

@@ -42,7 +42,7 @@ const REBASE_AT = 2 ** 30;
  * most. Times are stored relative to the window's first entry, which keeps them small
  * integers (stored unboxed) however large epoch milliseconds are. The array has a capacity
  * that doubles as entries arrive (no allocation per entry) and shrinks when a window empties
- * out. The window also carries its key, the key's values and the time of its entry in the
+ * out. The window also carries its key's slots, the key's values and the time of its entry in the
  * rule's expiry queue, so that the queue can point at the window itself.
  */
 export class SlidingWindow {
@@ -50,9 +50,8 @@ export class SlidingWindow {
   private data: Slot[] = EMPTY;
   private head = 0;
   private end = 0;
-  /** Slots per entry: 5, or 6 with the aggregated value. */
+  /** Slots per entry: 5, or 6 with the aggregated value (a number window or a distinct one: see `agg`). */
   private readonly stride: number;
-  private readonly distinct: boolean;
   /**
    * Event time that stored times are relative to (the window's creation time; moved when
    * offsets grow large; 0 once a time is not an integer: differences would round).
@@ -61,18 +60,27 @@ export class SlidingWindow {
   /** `queuedAt`, relative to `base` (a small integer, stored unboxed). */
   private queuedOff: number;
   /**
-   * Sum of the values (a number window; undefined otherwise). Not a plain number field: V8
-   * would box it in every window, counting ones too (16 bytes each), once any sum is not a small
-   * integer.
+   * A number window: the sum of its values (always a number). A distinct window: the occurrences
+   * of each value once it holds many entries (else undefined). A counting window: undefined.
+   * One field for both (a window is one or the other); not a plain number field: V8 would box
+   * it in every window, counting ones too (16 bytes each), once any sum is not a small integer.
    */
-  private sum: number | undefined;
-  /** Occurrences of each value in the window, for a distinct window with many entries. */
-  private counts: Map<string | number, number> | undefined;
+  private agg: number | Map<string | number, number> | undefined;
+  /**
+   * A window's only entry, while it has one and no array (most windows never hold a second):
+   * time (relative to `base`), seq, position, id, source and value, as fields. The array is
+   * allocated when a second entry arrives, and dropped again when the window empties out.
+   */
+  private t1 = 0;
+  private seq1 = 0;
+  private pos1: number | undefined = undefined;
+  private id1: string | undefined = undefined;
+  private src1: string | undefined = undefined;
+  private val1: string | number | undefined = undefined;
 
   constructor(
     kind: WindowKind,
-    /** The key in the rules' shared map of keys, and its slots there. */
-    readonly key: string,
+    /** The key's slots in the rules' shared map of keys (which holds the key's text after them: `KeyIndex.keyOf`). */
     readonly slots: (SlidingWindow | undefined)[],
     /** The key's values: the value itself for a single by-field, else the array of values. */
     readonly keyValues: unknown,
@@ -82,8 +90,7 @@ export class SlidingWindow {
     this.base = Number.isSafeInteger(queuedAt) ? queuedAt : 0;
     this.queuedOff = queuedAt - this.base;
     this.stride = kind === "count" ? 5 : 6;
-    this.distinct = kind === "distinct";
-    this.sum = kind === "number" ? 0 : undefined;
+    this.agg = kind === "number" ? 0 : undefined;
   }
 
   /** Event time of this window's latest entry in the expiry queue. */
@@ -105,7 +112,8 @@ export class SlidingWindow {
     this.head = -1;
     this.end = -1;
     this.data = EMPTY;
-    this.counts = undefined;
+    if (typeof this.agg !== "number") this.agg = undefined;
+    this.clearInline();
   }
 
   get size(): number {
@@ -113,7 +121,8 @@ export class SlidingWindow {
   }
 
   get newestTs(): number {
-    return this.end === this.head ? -Infinity : this.base + (this.data[this.stride * (this.end - 1)] as number);
+    if (this.end === this.head) return -Infinity;
+    return this.base + (this.data === EMPTY ? this.t1 : (this.data[this.stride * (this.end - 1)] as number));
   }
 
   /** Adds an entry (keeping (ts, seq) order for late arrivals) and evicts what fell out of the window. */
@@ -124,6 +133,24 @@ export class SlidingWindow {
       else if (Math.abs(ev.ts - this.base) > REBASE_AT) this.rebase(ev.ts);
     }
     const t = ev.ts - this.base;
+    if (this.data === EMPTY) {
+      if (this.end === this.head) {
+        // The window's first entry (or its first since it emptied out): inline, no array.
+        this.t1 = t;
+        this.seq1 = seq;
+        this.pos1 = ev.position;
+        this.id1 = ev.id;
+        this.src1 = canonicalSource(ev.source);
+        this.head = 0;
+        this.end = 1;
+        if (this.stride > VAL) {
+          this.val1 = value;
+          if (typeof this.agg === "number") this.agg += value as number;
+        }
+        return; // one entry: nothing falls out
+      }
+      this.spill();
+    }
     const S = this.stride;
     if (S * this.end === this.data.length) this.makeRoom();
     const d = this.data;
@@ -146,19 +173,41 @@ export class SlidingWindow {
     this.end++;
     if (S > VAL) {
       d[o + VAL] = value;
-      if (this.distinct) {
-        if (this.counts !== undefined) this.counts.set(value as string | number, (this.counts.get(value as string | number) ?? 0) + 1);
-        else if (this.end - this.head > DISTINCT_SMALL) this.countAll();
-      } else (this.sum as number) += value as number;
+      const agg = this.agg;
+      if (typeof agg === "number") this.agg = agg + (value as number);
+      else if (agg !== undefined) agg.set(value as string | number, (agg.get(value as string | number) ?? 0) + 1);
+      else if (this.end - this.head > DISTINCT_SMALL) this.countAll();
     }
     this.evictBefore(this.newestTs - windowMs);
+  }
+
+  /** A second entry arrives: the inline entry moves into an array with room for two. */
+  private spill(): void {
+    const d: Slot[] =
+      this.stride === 5
+        ? [this.t1, this.seq1, this.pos1, this.id1, this.src1, 0, 0, undefined, undefined, undefined]
+        : [this.t1, this.seq1, this.pos1, this.id1, this.src1, this.val1, 0, 0, undefined, undefined, undefined, undefined];
+    d[this.stride] = undefined;
+    d[this.stride + SEQ] = undefined;
+    this.data = d;
+    this.head = 0;
+    this.end = 1;
+    this.clearInline();
+  }
+
+  private clearInline(): void {
+    this.pos1 = undefined;
+    this.id1 = undefined;
+    this.src1 = undefined;
+    this.val1 = undefined;
   }
 
   /** Stores times relative to `base` from now on (0: absolute times, for times that are not integers). */
   private rebase(base: number): void {
     const S = this.stride;
     const shift = this.base - base;
-    for (let i = this.head; i < this.end; i++) (this.data[S * i] as number) += shift;
+    if (this.data === EMPTY && this.end > this.head) this.t1 += shift;
+    for (let i = this.head; i < this.end && this.data !== EMPTY; i++) (this.data[S * i] as number) += shift;
     this.queuedOff += shift;
     this.base = base;
   }
@@ -204,7 +253,7 @@ export class SlidingWindow {
       const v = d[S * i + VAL] as string | number;
       counts.set(v, (counts.get(v) ?? 0) + 1);
     }
-    this.counts = counts;
+    this.agg = counts;
   }
 
   /** Drops entries with ts < cutoff. */
@@ -214,16 +263,25 @@ export class SlidingWindow {
     let h = this.head;
     const end = this.end;
     const rel = cutoff - this.base;
+    if (d === EMPTY) {
+      if (h < end && this.t1 < rel) {
+        if (typeof this.agg === "number") this.agg -= this.val1 as number;
+        this.head = this.end = 0;
+        this.clearInline();
+      }
+      return;
+    }
     if (h >= end || (d[S * h] as number) >= rel) return;
     while (h < end && (d[S * h] as number) < rel) {
       const o = S * h;
       if (S > VAL) {
         const old = d[o + VAL] as string | number;
-        if (!this.distinct) (this.sum as number) -= old as number;
-        else if (this.counts !== undefined) {
-          const c = (this.counts.get(old) ?? 1) - 1;
-          if (c === 0) this.counts.delete(old);
-          else this.counts.set(old, c);
+        const agg = this.agg;
+        if (typeof agg === "number") this.agg = agg - (old as number);
+        else if (agg !== undefined) {
+          const c = (agg.get(old) ?? 1) - 1;
+          if (c === 0) agg.delete(old);
+          else agg.set(old, c);
         }
       }
       for (let k = 0; k < S; k++) d[o + k] = undefined;
@@ -231,9 +289,13 @@ export class SlidingWindow {
     }
     this.head = h;
     const live = end - h;
-    if (this.counts !== undefined && live <= DISTINCT_SMALL) this.counts = undefined;
+    if (this.agg !== undefined && typeof this.agg !== "number" && live <= DISTINCT_SMALL) this.agg = undefined;
     const cap = d.length / S;
-    if (cap > 4 && live * 4 <= cap) {
+    if (live === 0) {
+      // Empty: the array goes (the next entry is stored inline).
+      this.data = EMPTY;
+      this.head = this.end = 0;
+    } else if (cap > 4 && live * 4 <= cap) {
       // Mostly empty: shrink (shortening an array trims it in place).
       this.moveToFront();
       d.length = S * Math.max(1, live * 2);
@@ -241,8 +303,10 @@ export class SlidingWindow {
   }
 
   distinctCount(): number {
-    if (this.counts !== undefined) return this.counts.size;
-    if (!this.distinct) return 0;
+    const agg = this.agg;
+    if (agg !== undefined && typeof agg !== "number") return agg.size;
+    if (this.stride <= VAL || typeof agg === "number") return 0;
+    if (this.data === EMPTY) return this.end - this.head;
     const S = this.stride;
     const d = this.data;
     let c = 0;
@@ -259,10 +323,11 @@ export class SlidingWindow {
   }
 
   total(): number {
-    return this.sum ?? 0;
+    return typeof this.agg === "number" ? this.agg : 0;
   }
 
   min(): number {
+    if (this.data === EMPTY) return this.end > this.head ? (this.val1 as number) : Infinity;
     let m = Infinity;
     const S = this.stride;
     for (let i = this.head; i < this.end; i++) m = Math.min(m, this.data[S * i + VAL] as number);
@@ -270,6 +335,7 @@ export class SlidingWindow {
   }
 
   max(): number {
+    if (this.data === EMPTY) return this.end > this.head ? (this.val1 as number) : -Infinity;
     let m = -Infinity;
     const S = this.stride;
     for (let i = this.head; i < this.end; i++) m = Math.max(m, this.data[S * i + VAL] as number);
@@ -282,21 +348,26 @@ export class SlidingWindow {
    */
   entries(): WindowEntry[] {
     const out: WindowEntry[] = [];
+    if (this.data === EMPTY) {
+      if (this.end > this.head) out.push(entryOf(this.base + this.t1, this.seq1, this.pos1, this.id1 as string, this.src1, this.val1));
+      return out;
+    }
     const S = this.stride;
     const d = this.data;
     for (let i = Math.max(0, this.head); i < this.end; i++) {
       const o = S * i;
-      const ts = this.base + (d[o] as number);
-      const seq = d[o + SEQ] as number;
-      const position = d[o + POS] as number | undefined;
-      const event: EngineEvent = { id: d[o + ID] as string, ts, seq, fields: NO_FIELDS };
-      const source = d[o + SRC] as string | undefined;
-      if (source !== undefined) (event as { source?: string }).source = source;
-      if (position !== undefined && !Number.isNaN(position)) (event as { position?: number }).position = position;
-      out.push({ ts, seq, event, value: S > VAL ? (d[o + VAL]) : undefined });
+      out.push(entryOf(this.base + (d[o] as number), d[o + SEQ] as number, d[o + POS] as number | undefined, d[o + ID] as string, d[o + SRC] as string | undefined, S > VAL ? (d[o + VAL]) : undefined));
     }
     return out;
   }
+}
+
+/** A window entry as `entries` gives it: its event carries what evidence shows. */
+function entryOf(ts: number, seq: number, position: number | undefined, id: string, source: string | undefined, value: string | number | undefined): WindowEntry {
+  const event: EngineEvent = { id, ts, seq, fields: NO_FIELDS };
+  if (source !== undefined) (event as { source?: string }).source = source;
+  if (position !== undefined && !Number.isNaN(position)) (event as { position?: number }).position = position;
+  return { ts, seq, event, value };
 }
 
 const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});

@@ -11,6 +11,9 @@ const SEP2 = KEY_SEP + KEY_SEP;
 /** Values of a key beyond the first kept in a flat array up to this many, then in a map. */
 const REST_MAX = 8;
 
+/** Value texts `FirstSeenCorrelator.kept` remembers before it starts over. */
+const TEXTS_MAX = 4096;
+
 /** What a forgotten key holds (shared, never written: no flag per key). */
 const FORGOTTEN = new Map<string, number>();
 
@@ -143,6 +146,8 @@ export class FirstSeenCorrelator implements Correlator {
   private readonly expiry = new PairHeap<SeenValues, string>();
   /** (key, value) pairs remembered. */
   private count = 0;
+  /** Value texts, one copy each (see `kept`). */
+  private readonly texts = new Map<string, string>();
   private learningEnds: number | undefined;
 
   constructor(
@@ -206,8 +211,10 @@ export class FirstSeenCorrelator implements Correlator {
       this.evictOne();
       if (rec !== undefined && !rec.live) rec = undefined;
     }
+    valueKey = this.kept(valueKey);
     if (rec === undefined) {
-      rec = new SeenValues(key, valueKey, at);
+      // The map's copy of the key's text, when it holds the key for other rules already.
+      rec = new SeenValues(this.keys instanceof SlotMap ? this.keys.canonical(key, ev) : key, valueKey, at);
       this.keys.set(key, rec, ev);
     } else rec.set(valueKey, at);
     this.count++;
@@ -218,6 +225,19 @@ export class FirstSeenCorrelator implements Correlator {
     const extraKeys: Record<string, unknown> = {};
     this.corr.fields.forEach((f, i) => (extraKeys[f.path] = vals[i]));
     this.fire({ at: ev.ts, trigger: ev, keyValues: [...kv, ...vals], keyPaths: this.corr.by, entries: [entryOf(ev)], extraKeys });
+  }
+
+  /**
+   * One copy of each value's text for the pairs that hold it: first-seen values are mostly few
+   * (countries, user agents, process names, ports) and each event decoded from a stream brings
+   * its own copy. The table forgets all it holds when it is full (the copies kept by pairs stay).
+   */
+  private kept(value: string): string {
+    const known = this.texts.get(value);
+    if (known !== undefined) return known;
+    if (this.texts.size >= TEXTS_MAX) this.texts.clear();
+    this.texts.set(value, value);
+    return value;
   }
 
   /** Forgets a pair (its key when it was the key's last value); false when it was not remembered. */

@@ -176,7 +176,13 @@ export class SequenceCorrelator implements Correlator {
       if (this.keys.size >= this.maxKeys) this.evictOne();
       // Values not passed: each of the first step's key fields holds one value, read them again.
       values ??= keyCombinations((this.corr.steps[0] as CompiledStep).by, ev)[0] ?? [];
-      state = { values: this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
+      let shown = this.corr.by.length > 0 ? keyCombinationsFor(this.corr, ev, values) : values;
+      // A single key value that is the key's text: the map's copy of it, when the map holds the key already.
+      if (shown.length === 1 && shown[0] === key && this.keys instanceof SlotMap) {
+        const kept = this.keys.canonical(key, ev);
+        if (kept !== key) shown = [kept];
+      }
+      state = { values: shown, stages: new Array<Partial | undefined>(this.total + 1), timer: ev.ts + this.corr.windowMs };
       this.keys.set(key, state, ev);
       this.expiry.push(state.timer, key);
     }

@@ -2,7 +2,9 @@
  * One map of keys shared by the rules that key their state alike (the same `by` fields): each
  * key holds one slot per rule. An event is looked up once for all of them (the last lookup is
  * remembered for the event being processed), and a key costs one map entry however many rules
- * hold state for it. A key leaves the map when its last slot empties.
+ * hold state for it. A key leaves the map when its last slot empties. The key's text is kept
+ * once, after the slots (`keyOf`): state added later for the key keeps that copy rather than
+ * the text of the event that added it (each event decoded from a stream has its own).
  */
 export class KeyIndex<T> {
   private readonly map = new Map<string, (T | undefined)[]>();
@@ -28,7 +30,8 @@ export class KeyIndex<T> {
 
   /** Adds `key` with empty slots. */
   create(ev: object | undefined, key: string): (T | undefined)[] {
-    const slots = new Array<T | undefined>(this.width).fill(undefined);
+    const slots = new Array<T | undefined>(this.width + 1).fill(undefined);
+    (slots as unknown[])[this.width] = key;
     this.map.set(key, slots);
     this.lastEv = ev;
     this.lastKey = key;
@@ -36,9 +39,14 @@ export class KeyIndex<T> {
     return slots;
   }
 
+  /** The text of the key whose slots these are (the copy the map holds). */
+  keyOf(slots: readonly (T | undefined)[]): string {
+    return (slots as readonly unknown[])[this.width] as string;
+  }
+
   /** A slot of `key` was emptied: the key goes when all its slots are empty. */
   release(key: string, slots: readonly (T | undefined)[]): void {
-    for (const s of slots) if (s !== undefined) return;
+    for (let i = 0; i < this.width; i++) if (slots[i] !== undefined) return;
     this.map.delete(key);
     if (this.last === slots) {
       this.last = undefined;
@@ -80,6 +88,12 @@ export class SlotMap<V> {
     const slots = this.index.get(ev, key) ?? this.index.create(ev, key);
     if (slots[this.slot] === undefined) this.count++;
     slots[this.slot] = value;
+  }
+
+  /** The copy of `key`'s text that the map holds, or `key` itself when the map holds none. */
+  canonical(key: string, ev?: object): string {
+    const slots = this.index.get(ev, key);
+    return slots === undefined ? key : this.index.keyOf(slots);
   }
 
   delete(key: string): boolean {
