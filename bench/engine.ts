@@ -1196,6 +1196,8 @@ async function runInChild(opts: EngineBenchOptions): Promise<void> {
         "--expose-gc",
         "--no-flush-bytecode",
         "--max-old-space-size=8192",
+        // The young generation `vigil` itself runs with (bin/vigil.js), as the bench script gives the parent.
+        ...process.execArgv.filter((a) => a.startsWith("--max-semi-space-size")),
         self,
         "--events",
         String(opts.events),
