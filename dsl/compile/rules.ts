@@ -270,7 +270,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     actions,
     dispatch: dispatchOfRule(when, rule.clauses.find((x): x is A.SequenceClause => x.kind === "sequence"), env),
     relevance,
-    relevant: compilePredicate(relevance, env),
+    relevant: lazyPredicate(relevance, env),
   };
 }
 
@@ -306,6 +306,12 @@ function relevanceOf(rule: A.RuleDecl, when: A.Expr | undefined, excepts: readon
   const stepTest: A.Expr | undefined = anyStep ? undefined : tests.length === 0 ? { kind: "literal", value: false, span } : tests.reduce(or);
   const changes = stepTest === undefined ? match : and(match, stepTest);
   return seq.until === undefined ? changes : or(changes, seq.until);
+}
+
+/** A condition compiled on its first call (a rule's own `relevant` is seldom called: the pack's is). */
+function lazyPredicate(e: A.Expr, env: CompileEnv): Predicate {
+  let p: Predicate | undefined;
+  return (f) => (p ??= compilePredicate(e, env))(f);
 }
 
 /** The top-level conjuncts of a condition, macros expanded. */
