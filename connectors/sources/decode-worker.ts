@@ -23,7 +23,13 @@ const job = workerData as DecodeJob;
  * the consumer confirms that it compiled the same (equal digests), events no rule can act on
  * are sent by their time alone. Until then, and without a pack, every event is sent whole.
  */
-const packed = job.pack === undefined ? undefined : compilePackInput(job.pack);
+const packed = ((): ReturnType<typeof compilePackInput> | undefined => {
+  try {
+    return job.pack === undefined ? undefined : compilePackInput(job.pack);
+  } catch {
+    return undefined; // then every event goes whole: the consumer's own compilation reports
+  }
+})();
 let relevant: ((fields: EventFields) => boolean) | undefined;
 
 let ahead = 0;
