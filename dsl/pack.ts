@@ -8,6 +8,8 @@ import { checkModel, checkRule } from "./check/rules.js";
 import { checkFieldsAgainstSchema } from "./check/schema.js";
 import { compileListItems, type CompiledList, type CompileEnv } from "./compile/conditions.js";
 import { compileModel, compileRule, type CompiledModel, type CompiledRule } from "./compile/rules.js";
+import { compilePackRelevance } from "./compile/relevance.js";
+import type { EventFields } from "./fields.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseFile } from "./parser.js";
 import { printDecl } from "./printer.js";
@@ -56,6 +58,11 @@ export interface CompiledPack {
   readonly diagnostics: readonly Diagnostic[];
   /** Names of declarations that failed to check. */
   readonly broken: readonly string[];
+  /**
+   * False only for events that no enabled rule of `rules` can act on (see
+   * `CompiledRule.relevant`): a decoder may send the engine such an event's time alone.
+   */
+  readonly relevant: (fields: EventFields) => boolean;
 }
 
 /** Parses, checks and compiles a pack. Never throws for a broken pack: see `diagnostics`. */
@@ -124,7 +131,7 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   const loaded = new Set(rules.map((r) => r.name));
   const checkBroken = [...ctx.broken].filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings").map((d) => d.name.name);
   const broken = [...new Set([...parsed.flatMap((p) => p.unparsed), ...checkBroken])].filter((n) => !loaded.has(n));
-  return { rules, lists, models, settings, diagnostics, broken };
+  return { rules, lists, models, settings, diagnostics, broken, relevant: compilePackRelevance(rules, env) };
 }
 
 function applyOverride(d: A.Decl, params: LoadOptions["params"]): A.Decl {

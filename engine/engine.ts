@@ -364,6 +364,32 @@ export class Engine {
     return late ? ACCEPTED_LATE : ACCEPTED;
   }
 
+  /**
+   * An event at `ts` that no rule can act on (`packRelevance` of the pack is false for its
+   * fields), by its time alone: refused, counted, late and moving event time exactly as
+   * {@link process} would take it, without evaluating the rules.
+   */
+  pass(ts: number): ProcessResult {
+    const wall = this.now();
+    if (ts > wall + this.settings.futureSkewMs) {
+      this.stats.refused++;
+      return {
+        accepted: false,
+        reason: "future_timestamp",
+        message: `event time ${new Date(ts).toISOString()} is more than ${this.settings.futureSkewMs / 1000}s ahead of the clock (${new Date(wall).toISOString()})`,
+      };
+    }
+    this.stats.events++;
+    const late = ts < this.watermark;
+    if (late) this.stats.late++;
+    if (ts > this.maxTs) {
+      this.maxTs = ts;
+      const wm = this.watermark;
+      for (const c of this.timed) c.advance(wm);
+    }
+    return late ? ACCEPTED_LATE : ACCEPTED;
+  }
+
   private evaluate(rt: RuleRuntime, ev: EngineEvent, wall: number): void {
     const c = rt.correlator;
     c?.onEvent?.(ev);

@@ -6,7 +6,9 @@ import type { DecoderFormat } from "../../connectors/parsers/index.js";
 import { TARGET_PARAM, canonicalIp, textArg } from "../../connectors/responders/args.js";
 import type { LineFailure, LogReadStats } from "../../connectors/sources/log-file.js";
 import { DecodeThread } from "../../connectors/sources/threaded-log-file.js";
-import { feedFiles, loadRulesOrReport } from "../feed.js";
+import type { PackInput } from "../../connectors/sources/pack-filter.js";
+import type { CompiledPack } from "../../dsl/index.js";
+import { feedFiles, loadInputOrReport, loadRulesOrReport, readPackInput } from "../feed.js";
 import type { Io } from "../io.js";
 
 export interface ReplayOptions {
@@ -56,16 +58,25 @@ function useDecodeThread(files: readonly string[], mode: ReplayOptions["decodeTh
  */
 export async function runReplay(files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
   // Started first: the thread loads and reads ahead while the rules compile.
-  const decodeThread = useDecodeThread(files, opts.decodeThread) ? new DecodeThread(files, opts) : undefined;
+  // The pack is read first, so that the thread compiles the same (see DecodeThread.usePack).
+  const threaded = useDecodeThread(files, opts.decodeThread);
+  const input = threaded ? await readPackInput(opts.rules, opts.policy) : undefined;
+  const decodeThread = threaded ? new DecodeThread(files, opts, input) : undefined;
   try {
-    return await replayWith(decodeThread, files, opts, io);
+    return await replayWith(decodeThread, input, files, opts, io);
   } finally {
     decodeThread?.stop(); // it would keep the process alive
   }
 }
 
-async function replayWith(decodeThread: DecodeThread | undefined, files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
-  const pack = await loadRulesOrReport(opts.rules, io, "replay", opts.policy);
+async function replayWith(decodeThread: DecodeThread | undefined, input: PackInput | undefined, files: readonly string[], opts: ReplayOptions, io: Io): Promise<number> {
+  let pack: CompiledPack | undefined;
+  if (input === undefined) pack = await loadRulesOrReport(opts.rules, io, "replay", opts.policy);
+  else {
+    const loaded = loadInputOrReport(input, io, "replay");
+    if (loaded !== undefined) decodeThread?.usePack(loaded.digest);
+    pack = loaded?.pack;
+  }
   if (pack === undefined) return 1;
   const alerts: Alert[] = [];
   const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: opts.now });

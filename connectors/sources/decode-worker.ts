@@ -5,8 +5,10 @@
 import { createReadStream } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { createDecoder, MAX_LINE_BYTES } from "../parsers/index.js";
+import type { EventFields } from "../../engine/event.js";
 import { EventBatchWriter } from "./event-batch.js";
 import { forEachLine } from "./lines.js";
+import { compilePackInput } from "./pack-filter.js";
 import type { DecodeJob, FromDecoder, ToDecoder } from "./threaded-log-file.js";
 
 /** Batches posted and not yet consumed: bounds the memory held by a fast reader. */
@@ -16,6 +18,20 @@ const port = parentPort;
 if (port === null) throw new Error("decode-worker.js runs as a worker thread");
 const job = workerData as DecodeJob;
 
+/**
+ * The pack the consumer runs, compiled here too (while the consumer compiles its own): once
+ * the consumer confirms that it compiled the same (equal digests), events no rule can act on
+ * are sent by their time alone. Until then, and without a pack, every event is sent whole.
+ */
+const packed = ((): ReturnType<typeof compilePackInput> | undefined => {
+  try {
+    return job.pack === undefined ? undefined : compilePackInput(job.pack);
+  } catch {
+    return undefined; // then every event goes whole: the consumer's own compilation reports
+  }
+})();
+let relevant: ((fields: EventFields) => boolean) | undefined;
+
 let ahead = 0;
 let wake: (() => void) | undefined;
 port.on("message", (m: ToDecoder) => {
@@ -24,7 +40,7 @@ port.on("message", (m: ToDecoder) => {
     const w = wake;
     wake = undefined;
     w?.();
-  }
+  } else if (m.type === "pack" && packed !== undefined && m.digest === packed.digest) relevant = packed.pack.relevant;
 });
 
 function post(m: FromDecoder, transfer?: ArrayBuffer[]): void {
@@ -37,7 +53,10 @@ async function run(): Promise<void> {
     const path = job.files[file] as string;
     const decoder = createDecoder(job.opts.format, { source: path, year: job.opts.year, tz: job.opts.tz });
     let lineNo = 0;
-    const sink = (fields: Record<string, unknown>, ts: number, id: string): void => writer.add(fields, ts, id, lineNo);
+    const sink = (fields: EventFields, ts: number, id: string): void => {
+      if (relevant === undefined || relevant(fields)) writer.add(fields, ts, id, lineNo);
+      else writer.addPassed(ts, lineNo);
+    };
     const flush = async (): Promise<void> => {
       if (writer.size === 0) return;
       const batch = writer.take();

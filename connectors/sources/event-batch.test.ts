@@ -70,6 +70,36 @@ describe("event batches", () => {
     },
   );
 
+  test.prop([fc.array(fc.oneof(fc.record({ fields, ts: fc.double(), id: fc.string({ maxLength: 40 }), line: fc.nat() }), fc.record({ ts: fc.double(), line: fc.nat() })), { maxLength: 40 }), fc.integer({ min: 1, max: 7 })])(
+    "hand events sent by their time alone to onPass, in order among the others",
+    (items, per) => {
+      const w = new EventBatchWriter();
+      const r = new EventBatchReader();
+      const got: (Sent | { ts: number; line: number })[] = [];
+      const flush = () =>
+        r.read(
+          structuredClone(w.take()),
+          (fields, ts, id, line) => got.push({ fields, ts, id, line }),
+          (ts, line) => got.push({ ts, line }),
+        );
+      items.forEach((e, i) => {
+        if ("id" in e) w.add(e.fields, e.ts, e.id, e.line);
+        else w.addPassed(e.ts, e.line);
+        if ((i + 1) % per === 0) flush();
+      });
+      flush();
+      expect(got.map((g) => "id" in g)).toEqual(items.map((e) => "id" in e));
+      expect(got.map((g) => [g.ts, g.line])).toEqual(items.map((e) => [e.ts, e.line]));
+      expectSame(got.filter((g): g is Sent => "id" in g), items.filter((e): e is Sent => "id" in e));
+    },
+  );
+
+  it("refuses a batch with an event sent by its time alone when there is no onPass", () => {
+    const w = new EventBatchWriter();
+    w.addPassed(1, 1);
+    expect(() => new EventBatchReader().read(w.take(), () => {})).toThrow(/onPass/);
+  });
+
   it("keeps an event's id in event.id when the decoder put it there", () => {
     const events: Sent[] = Array.from({ length: 5 }, (_, i) => ({ fields: { "event.id": `f.log:${i}-0a`, message: "m" }, ts: i, id: `f.log:${i}-0a`, line: i + 1 }));
     expectSame(roundTrip(events, 2), events);

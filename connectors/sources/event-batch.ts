@@ -52,6 +52,9 @@ const UNDEF = "u";
 const NULL = "z";
 const OBJ = "o";
 
+/** The shape number of an event sent by its time alone ({@link EventBatchWriter.addPassed}). */
+const PASSED = -1;
+
 /** Strings longer than this are not worth a dictionary entry. */
 const MAX_DICT_STRING = 64;
 const MAX_DICT = 65_536;
@@ -131,6 +134,20 @@ export class EventBatchWriter {
 
   addFailure(line: number, reason: string, message: string): void {
     this.failures.push({ line, reason, message });
+  }
+
+  /**
+   * An event that is sent by its time alone (no rule can act on its fields): the receiver
+   * hands it to `onPass`.
+   */
+  addPassed(ts: number, line: number): void {
+    let at = this.numCount;
+    const nums = at + 3 > this.nums.length ? this.grow(at, at + 3) : this.nums;
+    nums[at++] = PASSED;
+    nums[at++] = ts;
+    nums[at++] = line;
+    this.numCount = at;
+    this.events++;
   }
 
   add(fields: EventFields, ts: number, id: string, line: number): void {
@@ -273,8 +290,11 @@ export class EventBatchReader {
   private dict: string[] = [];
   private shapes: Shape[] = [];
 
-  /** Calls `onEvent` for each event of `b` in order; failures are the caller's (`b.failures`). */
-  read(b: EventBatch, onEvent: (fields: EventFields, ts: number, id: string, line: number) => void): void {
+  /**
+   * Calls `onEvent` for each event of `b` in order, or `onPass` for an event sent by its time
+   * alone; failures are the caller's (`b.failures`).
+   */
+  read(b: EventBatch, onEvent: (fields: EventFields, ts: number, id: string, line: number) => void, onPass?: (ts: number, line: number) => void): void {
     if (b.resetDict) this.dict = [];
     if (b.resetShapes) this.shapes = [];
     for (const s of b.dict) this.dict.push(s);
@@ -288,8 +308,13 @@ export class EventBatchReader {
       const shape = nums[i] as number;
       const ts = nums[i + 1] as number;
       const line = nums[i + 2] as number;
-      const id = strs[j] as string;
       i += 3;
+      if (shape === PASSED) {
+        if (onPass === undefined) throw new Error("a batch with events sent by their time alone needs onPass");
+        onPass(ts, line);
+        continue;
+      }
+      const id = strs[j] as string;
       j++;
       const sh = this.shapes[shape] as Shape;
       const fields = sh.build(nums, i, strs, j, objs, k, dict, id);

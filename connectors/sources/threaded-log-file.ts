@@ -7,18 +7,29 @@ import { Worker } from "node:worker_threads";
 import type { EngineEvent } from "../../engine/index.js";
 import { type EventBatch, EventBatchReader } from "./event-batch.js";
 import type { LineFailure, LogReadOptions, LogReadStats } from "./log-file.js";
+import type { PackInput } from "./pack-filter.js";
 
 export interface DecodeJob {
   readonly files: readonly string[];
   readonly opts: LogReadOptions;
+  /** The pack the events are for (see {@link DecodeThread.usePack}). */
+  readonly pack?: PackInput;
 }
 
-export type ToDecoder = "consumed";
+export type ToDecoder = "consumed" | { readonly type: "pack"; readonly digest: string };
 
 export type FromDecoder =
   | { readonly type: "batch"; readonly batch: EventBatch }
   | { readonly type: "end"; readonly file: number; readonly lines: number }
   | { readonly type: "error"; readonly file: number; readonly message: string };
+
+/** An event that no rule of the pack can act on: its time and place, without its fields. */
+export interface PassedEvent {
+  readonly ts: number;
+  readonly seq: number;
+  readonly source: string;
+  readonly position: number;
+}
 
 /** An exception from a callback (or the thread failing) while `file` was being read. */
 export class ThreadedReadError extends Error {
@@ -49,11 +60,16 @@ export class DecodeThread {
   private error: Error | undefined;
   private done = false;
 
+  /**
+   * With `pack`, the thread compiles that pack as well; see {@link usePack}, without which
+   * every event is sent whole.
+   */
   constructor(
     private readonly files: readonly string[],
     opts: LogReadOptions,
+    pack?: PackInput,
   ) {
-    const job: DecodeJob = { files, opts: { format: opts.format, year: opts.year, tz: opts.tz } };
+    const job: DecodeJob = { files, opts: { format: opts.format, year: opts.year, tz: opts.tz }, pack };
     this.worker = new Worker(new URL("./decode-worker.js", import.meta.url), { workerData: job });
     this.worker.on("message", (m: FromDecoder) => (this.onMessage === undefined ? this.early.push(m) : this.onMessage(m)));
     const failed = (err: Error): void => {
@@ -63,6 +79,15 @@ export class DecodeThread {
     };
     this.worker.on("error", failed);
     this.worker.on("exit", (code) => failed(new Error(`decoding thread exited with code ${code}`)));
+  }
+
+  /**
+   * The caller runs the pack the thread was given, compiled with this digest
+   * (`compilePackInput`): when the thread's own compilation has the same, it sends the events
+   * that no rule of the pack can act on by their time alone (to `read`'s `onPass`).
+   */
+  usePack(digest: string): void {
+    this.worker.postMessage({ type: "pack", digest } satisfies ToDecoder);
   }
 
   /** Ends the thread (when its events are not wanted after all). */
@@ -76,7 +101,13 @@ export class DecodeThread {
    * file (after its events so far). An exception from `onEvent` or `onFailure` stops the thread
    * and rejects ({@link ThreadedReadError}).
    */
-  read(firstSeq: number, onEvent: (ev: EngineEvent) => void, onFailure: (f: LineFailure) => void, stats: LogReadStats): Promise<ThreadedReadResult> {
+  read(
+    firstSeq: number,
+    onEvent: (ev: EngineEvent) => void,
+    onFailure: (f: LineFailure) => void,
+    stats: LogReadStats,
+    onPass?: (ev: PassedEvent) => void,
+  ): Promise<ThreadedReadResult> {
     const files = this.files;
     const reader = new EventBatchReader();
     let seq = firstSeq;
@@ -85,6 +116,13 @@ export class DecodeThread {
       stats.events++;
       onEvent({ id, ts, seq: seq++, fields, source, position: line });
     };
+    const pass =
+      onPass === undefined
+        ? undefined
+        : (ts: number, line: number): void => {
+            stats.events++;
+            onPass({ ts, seq: seq++, source, position: line });
+          };
     return new Promise<ThreadedReadResult>((resolve, reject) => {
       const fail = (err: Error): void => {
         if (this.done) return;
@@ -99,7 +137,7 @@ export class DecodeThread {
         if (this.done) return;
         try {
           if (m.type === "batch") {
-            reader.read(m.batch, emit);
+            reader.read(m.batch, emit, pass);
             for (const f of m.batch.failures) {
               stats.failures.set(f.reason, (stats.failures.get(f.reason) ?? 0) + 1);
               onFailure({ source, line: f.line, reason: f.reason, message: f.message });

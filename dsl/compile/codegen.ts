@@ -21,7 +21,7 @@ import { fieldReader, splitFieldPath } from "../fields.js";
 import { FUNCTIONS } from "../functions.js";
 import { compileGlob, globShape } from "../glob.js";
 import { parseCidr } from "../ip.js";
-import { compileRegexObject } from "../regex.js";
+import { type CompiledRegex, compileRegexObject } from "../regex.js";
 import { addressTest } from "./addresses.js";
 import { compileCondition, compileValue, FALSE, resolveList, TRUE, type CompileEnv, type Predicate } from "./conditions.js";
 import { toNumber } from "./values.js";
@@ -63,6 +63,16 @@ export function isGenerated(p: Predicate): boolean {
 }
 
 class TooLarge extends Error {}
+
+/**
+ * A pattern compiled on its first test: a pack's patterns (checked when it loaded) cost
+ * nothing until an event reaches them, e.g. the web rules' over an SSH log, and a condition
+ * compiled more than once (a rule's `relevant`) compiles them once.
+ */
+function lazyRegex(pattern: string, flags: string): CompiledRegex {
+  let re: CompiledRegex | undefined;
+  return { test: (text) => (re ??= compileRegexObject(pattern, flags)).test(text) };
+}
 
 function generated(e: A.Expr, env: CompileEnv): Predicate | undefined {
   let body: string;
@@ -457,7 +467,7 @@ class Gen {
     const no = () => "false";
     if (e.op === "matches") {
       if (e.right.kind !== "regex") return FALSE_OUT;
-      const re = this.k(compileRegexObject(e.right.pattern, e.right.flags));
+      const re = this.k(lazyRegex(e.right.pattern, e.right.flags));
       return this.leaf(s, { str: (x) => `${re}.test(${x})`, num: no, missing: false, nul: false }, this.lazy(e), avail);
     }
     if (!isConstant(e.right)) return this.eager(e);

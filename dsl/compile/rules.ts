@@ -120,6 +120,15 @@ export interface CompiledRule {
    * that can match it.
    */
   readonly dispatch: { readonly field: DispatchField; readonly values: readonly string[] } | undefined;
+  /**
+   * False only for events the rule certainly ignores when it receives them (nothing of its
+   * state or output changes): `match`; for a sequence, `match` and what some step's condition
+   * asks without reading earlier steps, or its `until`. A reader may leave such events out of
+   * what it hands the engine (see {@link packRelevance}).
+   */
+  readonly relevant: Predicate;
+  /** The condition `relevant` tests (in the pack's terms: macros, lists, params). */
+  readonly relevance: A.Expr;
 }
 
 /** The fields rules are indexed by, in order of preference. */
@@ -229,6 +238,7 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     const exceptPreds = excepts.map((e) => compilePredicate(e, env));
     match = exceptPreds.length === 0 ? whenPred : (f) => whenPred() && !exceptPreds.some((x) => x(f));
   }
+  const relevance = relevanceOf(rule, when, excepts, rule.clauses.find((x): x is A.SequenceClause => x.kind === "sequence"), env);
   const pos = source.position(rule.span.start);
   const str = (k: A.MetaKey) => {
     const v = meta.get(k);
@@ -259,7 +269,64 @@ export function compileRule(rule: A.RuleDecl, source: SourceFile, env: CompileEn
     suppress,
     actions,
     dispatch: dispatchOfRule(when, rule.clauses.find((x): x is A.SequenceClause => x.kind === "sequence"), env),
+    relevance,
+    relevant: lazyPredicate(relevance, env),
   };
+}
+
+/**
+ * The condition {@link CompiledRule.relevant} tests. A sequence changes state only when one
+ * of its steps matches the event (for some partial) or its `until` does; a step's condition
+ * implies each of its top-level conjuncts (macros expanded), so those that read no earlier
+ * step make a test that holds whenever the step can match.
+ */
+function relevanceOf(rule: A.RuleDecl, when: A.Expr | undefined, excepts: readonly A.Expr[], seq: A.SequenceClause | undefined, env: CompileEnv): A.Expr {
+  const span = rule.span;
+  const and = (l: A.Expr, r: A.Expr): A.Expr => ({ kind: "and", left: l, right: r, span });
+  const or = (l: A.Expr, r: A.Expr): A.Expr => ({ kind: "or", left: l, right: r, span });
+  // `match`: `when` (a rule that is not a sequence matches nothing without one) and not any `except`.
+  const base = when ?? { kind: "literal", value: seq !== undefined, span };
+  const match = excepts.length === 0 ? base : and(base, { kind: "not", operand: excepts.reduce(or), span });
+  if (seq === undefined) return match;
+  const index = new Map<string, number>();
+  const tests: A.Expr[] = [];
+  let anyStep = false;
+  seq.steps.forEach((s, i) => {
+    const kept: A.Expr[] = [];
+    for (const c of conjuncts(s.expr, env, [])) {
+      const reads = { used: false };
+      compilePredicate(c, { ...env, steps: { index: new StepIndex(index, reads), slot: { events: [] } } });
+      if (!reads.used) kept.push(c);
+    }
+    index.set(s.name.name, i);
+    if (kept.length === 0) anyStep = true;
+    else tests.push(kept.reduce(and));
+  });
+  // No test: some step may match whatever `match` lets through. No steps: none ever matches.
+  const stepTest: A.Expr | undefined = anyStep ? undefined : tests.length === 0 ? { kind: "literal", value: false, span } : tests.reduce(or);
+  const changes = stepTest === undefined ? match : and(match, stepTest);
+  return seq.until === undefined ? changes : or(changes, seq.until);
+}
+
+/** A condition compiled on its first call (a rule's own `relevant` is seldom called: the pack's is). */
+function lazyPredicate(e: A.Expr, env: CompileEnv): Predicate {
+  let p: Predicate | undefined;
+  return (f) => (p ??= compilePredicate(e, env))(f);
+}
+
+/** The top-level conjuncts of a condition, macros expanded. */
+function conjuncts(e: A.Expr, env: CompileEnv, out: A.Expr[]): A.Expr[] {
+  if (e.kind === "and") {
+    conjuncts(e.left, env, out);
+    conjuncts(e.right, env, out);
+    return out;
+  }
+  if (e.kind === "field") {
+    const m = env.macros.get(e.path);
+    if (m !== undefined) return conjuncts(m, env, out);
+  }
+  out.push(e);
+  return out;
 }
 
 function toGetter(v: ReturnType<typeof compileValue>): Getter {
