@@ -43,6 +43,8 @@ export interface WorkerObserver {
   alerts?(alerts: readonly Alert[]): void;
   deadLetters?(items: readonly DeadLetter[]): void;
   checkpoint?(position: number, ms: number): void;
+  /** How long taking a checkpoint's snapshot held up the loop (ms). */
+  snapshot?(ms: number): void;
   events?(events: readonly EngineEvent[]): void;
 }
 
@@ -205,6 +207,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
     // The snapshot is detached: the store may serialise it while the next batches run.
     const cp = { position, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() };
+    o.observer?.snapshot?.(now() - t0);
     const store = o.checkpoints;
     const write = updatesWritten === undefined ? store.save(cp) : updatesWritten.then(() => store.save(cp));
     stats.checkpoints++;
