@@ -2,12 +2,14 @@
  * `vigil run` on JetStream: throughput against a bare consumer of the same stream that
  * fetches and acknowledges the same way and does nothing else, and the latency from
  * publish to alert at a fixed rate. Needs the NATS server (NATS_URL, else :4222); every
- * stream it makes is under a unique prefix and deleted afterwards.
+ * stream it makes is under a unique prefix and deleted afterwards. `--js-events 0` runs the
+ * latency part only; VIGIL_BENCH_TRACE=1 also prints, in time, the loop's stalls over 60 ms,
+ * GC pauses over 20 ms, the checkpoints' snapshots and the alerts later than 100 ms.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -110,6 +112,28 @@ async function latency(nc: NatsConnection, root: string, url: string, rulesDir: 
     const pack = loadPack(collectPackFiles([rulesDir]));
     const ctl = new AbortController();
     const alertLat: number[] = [];
+    const snapshotMs: number[] = [];
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    // VIGIL_BENCH_TRACE=1: every stall of the loop over 50 ms, with the GC pauses and snapshots in it.
+    const trace = process.env.VIGIL_BENCH_TRACE === "1";
+    const marks: string[] = [];
+    const tBase = performance.now();
+    const at = () => Math.round(performance.now() - tBase);
+    let lastTick = performance.now();
+    const ticker = trace
+      ? setInterval(() => {
+          const d = performance.now() - lastTick;
+          if (d > 60) marks.push(`${at()} stall ${Math.round(d - 10)} ms`);
+          lastTick = performance.now();
+        }, 10)
+      : undefined;
+    const gcObs = trace
+      ? new PerformanceObserver((l) => {
+          for (const e of l.getEntries()) if (e.duration > 20) marks.push(`${Math.round(e.startTime - tBase)} gc ${((e as { detail?: { kind?: number } }).detail?.kind ?? "?")} ${Math.round(e.duration)} ms`);
+        })
+      : undefined;
+    gcObs?.observe({ entryTypes: ["gc"] });
     const eventLat: number[] = [];
     const running = runJetStream({
       nc,
@@ -120,10 +144,22 @@ async function latency(nc: NatsConnection, root: string, url: string, rulesDir: 
       checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
       signal: ctl.signal,
       observer: {
+        snapshot: (ms) => {
+          snapshotMs.push(ms);
+          if (trace) marks.push(`${at()} snapshot ${Math.round(ms)} ms`);
+        },
         // Called once the batch's alerts are durable in JetStream: publish → alert.
         alerts: (as) => {
           const now = Date.now();
-          for (const a of as) alertLat.push(now - Date.parse(a.last_event_at));
+          let late = 0;
+          let worst = 0;
+          for (const a of as) {
+            const ms = now - Date.parse(a.last_event_at);
+            alertLat.push(ms);
+            if (ms > 100) late++;
+            worst = Math.max(worst, ms);
+          }
+          if (trace && late > 0) marks.push(`${at()} ${late} alerts over 100 ms (worst ${worst} ms)`);
         },
         events: (evs: readonly EngineEvent[]) => {
           const now = Date.now();
@@ -145,7 +181,15 @@ async function latency(nc: NatsConnection, root: string, url: string, rulesDir: 
     const stats = await running;
     alertLat.sort((a, b) => a - b);
     eventLat.sort((a, b) => a - b);
+    loopDelay.disable();
+    if (ticker !== undefined) clearInterval(ticker);
+    gcObs?.disconnect();
+    if (trace) console.log(marks.join("\n"));
     const achieved = pub.sent / pub.seconds;
+    const ms = (ns: number) => `${Math.round(ns / 1e6)} ms`;
+    console.log(
+      `snapshots taken: ${snapshotMs.map((x) => Math.round(x)).join(", ")} ms; event-loop delay p50 ${ms(loopDelay.percentile(50))}, p99 ${ms(loopDelay.percentile(99))}, max ${ms(loopDelay.max)}`,
+    );
     return [
       [`publish → alert durable (${alertLat.length} alerts)`, fmtRate(achieved), `${percentile(alertLat, 50)} ms`, `${percentile(alertLat, 99)} ms`, `${alertLat[alertLat.length - 1] ?? NaN} ms`],
       [`publish → event evaluated (every 10th of ${stats.events})`, fmtRate(achieved), `${percentile(eventLat, 50)} ms`, `${percentile(eventLat, 99)} ms`, `${eventLat[eventLat.length - 1] ?? NaN} ms`],
@@ -160,7 +204,8 @@ export async function benchJetStream(root: string, o: { events: number; rate: nu
   const nc = await connect({ servers: url, noAsyncTraces: true });
   const rulesDir = join(root, "rules");
   const t = topologyForPrefix(`bench_js_${process.pid}`);
-  try {
+  // `--js-events 0`: the latency part only.
+  if (o.events > 0) try {
     const dataDir = join(root, "bench/data");
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, `auth-${o.events}.log`);

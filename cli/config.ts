@@ -50,7 +50,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: "nats.prefix", env: "VIGIL_NATS_PREFIX", type: "string", doc: "put every stream, subject and bucket under this prefix (tenants, tests); default: the `security.*` names" },
   { path: "nats.batch", type: "int", default: 500, min: 1, doc: "messages per fetch; `--batch`" },
   { path: "nats.max_ack_pending", type: "int", default: 100_000, min: 1, doc: "most unacknowledged messages in flight (back-pressure): a checkpoint is taken at the latest when half of them are unacknowledged; `--max-ack-pending`" },
-  { path: "nats.checkpoint_interval", type: "duration", default: 5000, min: 1, doc: "how often engine state is checkpointed and messages acknowledged (a crash replays at most this much of the stream); `--checkpoint-interval`" },
+  { path: "nats.checkpoint_interval", type: "duration", default: 5000, min: 1, doc: "how often engine state is checkpointed and messages acknowledged (a crash replays at most this much of the stream, half as much again when a checkpoint is put off during a burst of alerts); `--checkpoint-interval`" },
   { path: "nats.max_message_bytes", type: "int", default: 1 << 20, min: 1, doc: "a larger message goes to the dead letters (`too_large`)" },
   { path: "nats.max_events_per_message", type: "int", default: 10_000, min: 1, doc: "most NDJSON events in one message" },
   { path: "nats.stream_max_age", type: "duration", default: 7 * 86_400_000, min: 1, doc: "retention of the events stream" },

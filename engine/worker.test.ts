@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { loadPack } from "../dsl/index.js";
 import { Engine } from "./engine.js";
 import type { EngineEvent } from "./event.js";
+import type { Alert } from "./alert.js";
 import type { Checkpoint, CheckpointStore } from "./pipeline.js";
 import { alertCollector, type EventSource, runWorker, type SourceBatch } from "./worker.js";
 
@@ -239,4 +240,112 @@ describe("the worker's pipelined checkpoint", () => {
     // One checkpoint for batch 1, one for batch 2 (taken when batch 1's was written), none for the empty pulls.
     expect(store.saved.map((s) => s.position)).toEqual([1, 2]);
   });
+});
+
+describe("when a due checkpoint is taken", () => {
+  /**
+   * Batches of one event every 100 ms (the worker's clock); batch i raises `alerts(i)` new
+   * alerts. Returns the positions checkpointed.
+   */
+  async function checkpointsAt(o: { batches: number; alerts: (i: number) => number; intervalMs: number; deferMs?: number }): Promise<number[]> {
+    const pack = loadPack([{ path: "t.vigil", text: RULE }]);
+    const engine = new Engine(pack, { onAlert: () => undefined, now: () => T0 });
+    let clock = 0;
+    let i = 0;
+    const source: EventSource = {
+      name: "script",
+      start: () => Promise.resolve(),
+      next: async () => {
+        await tick();
+        if (i >= o.batches) return undefined;
+        i++;
+        clock = i * 100;
+        const ev: EngineEvent = { id: `e${i}`, ts: T0 + i, seq: i, fields: { outcome: "failure", ip: `ip${i}` }, source: "s", position: i };
+        return { events: [ev], dead: [], position: i, units: 1, ack: () => undefined };
+      },
+      close: () => Promise.resolve(),
+    };
+    const saved: number[] = [];
+    let taken = 0;
+    await runWorker({
+      engine,
+      source,
+      sinks: [],
+      deadLetters: { deadLetter: () => Promise.resolve() },
+      checkpoints: {
+        load: () => Promise.resolve(undefined),
+        save: (cp) => {
+          saved.push(cp.position);
+          return Promise.resolve();
+        },
+      },
+      checkpointIntervalMs: o.intervalMs,
+      checkpointDeferMs: o.deferMs,
+      maxPendingUnits: 1000,
+      signal: new AbortController().signal,
+      // Batch i's new alerts, as the engine's collector would hand them over (once).
+      takeAlerts: () => {
+        if (taken === i) return { fresh: [], updated: [] };
+        taken = i;
+        return { fresh: Array.from({ length: o.alerts(i) }, (_, k) => ({ id: `a${i}.${k}` }) as Alert), updated: [] };
+      },
+      now: () => clock,
+      log: () => undefined,
+    });
+    return saved;
+  }
+
+  test("a checkpoint due during a burst of alerts waits for its end", async () => {
+    // Due at 1 s (batch 10); 5 alerts a batch from 0.8 s to 1.4 s: 10 and more within 250 ms until batch 15.
+    expect(await checkpointsAt({ batches: 30, alerts: (i) => (i >= 8 && i <= 14 ? 5 : 0), intervalMs: 1000, deferMs: 1000 })).toEqual([16, 26, 30]);
+  });
+
+  test("…by at most checkpointDeferMs; a steady rate is no burst once an interval has shown it; 0 does not wait", async () => {
+    // The first interval has no rate to go by: 15 alerts in 250 ms is a burst, until the deadline (2 s).
+    // Then 50 alerts a second are the rate: 15 in 250 ms is under twice that.
+    expect(await checkpointsAt({ batches: 40, alerts: () => 5, intervalMs: 1000, deferMs: 1000 })).toEqual([20, 30, 40]);
+    expect(await checkpointsAt({ batches: 40, alerts: () => 5, intervalMs: 1000, deferMs: 0 })).toEqual([10, 20, 30, 40]);
+    // By default, half the interval.
+    expect(await checkpointsAt({ batches: 40, alerts: () => 5, intervalMs: 1000 })).toEqual([15, 25, 35, 40]);
+    // Twice the rate is a burst again.
+    expect(await checkpointsAt({ batches: 40, alerts: (i) => (i >= 28 && i <= 32 ? 15 : 5), intervalMs: 1000, deferMs: 1000 })).toEqual([20, 35, 40]);
+  });
+});
+
+test("a source with a backlog does not starve the event loop: the loop gives it a turn at least every 10 ms of work", async () => {
+  const pack = loadPack([{ path: "t.vigil", text: RULE }]);
+  const engine = new Engine(pack, { onAlert: () => undefined, now: () => T0 });
+  let i = 0;
+  const source: EventSource = {
+    name: "backlog",
+    start: () => Promise.resolve(),
+    // Always something there: resolves at once, as JetStreamSource does from its buffer.
+    next: () => {
+      if (i >= 40) return Promise.resolve(undefined);
+      i++;
+      const ev: EngineEvent = { id: `e${i}`, ts: T0 + i, seq: i, fields: { outcome: "failure", ip: `ip${i}` }, source: "s", position: i };
+      return Promise.resolve({ events: [ev], dead: [], position: i, units: 1, ack: () => undefined });
+    },
+    close: () => Promise.resolve(),
+  };
+  let batchesAtTimer = -1;
+  setTimeout(() => (batchesAtTimer = i), 0);
+  await runWorker({
+    engine,
+    source,
+    sinks: [],
+    deadLetters: { deadLetter: () => Promise.resolve() },
+    checkpointIntervalMs: 60_000,
+    maxPendingUnits: 1000,
+    signal: new AbortController().signal,
+    takeAlerts: () => {
+      // 2 ms of work a batch.
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      return { fresh: [], updated: [] };
+    },
+    log: () => undefined,
+  });
+  expect(batchesAtTimer).toBeGreaterThan(0);
+  expect(batchesAtTimer).toBeLessThan(20);
 });

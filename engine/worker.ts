@@ -7,6 +7,8 @@
  * Nothing here does I/O of its own: sources, sinks and the checkpoint store are interfaces
  * that connectors implement.
  */
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Alert } from "./alert.js";
 import type { Engine } from "./engine.js";
 import type { EngineEvent } from "./event.js";
@@ -43,6 +45,8 @@ export interface WorkerObserver {
   alerts?(alerts: readonly Alert[]): void;
   deadLetters?(items: readonly DeadLetter[]): void;
   checkpoint?(position: number, ms: number): void;
+  /** How long taking a checkpoint's snapshot held up the loop (ms). */
+  snapshot?(ms: number): void;
   events?(events: readonly EngineEvent[]): void;
 }
 
@@ -56,6 +60,15 @@ export interface WorkerOptions {
   readonly checkpoints?: CheckpointStore;
   /** How often (ms) state is checkpointed and batches acknowledged. */
   readonly checkpointIntervalMs: number;
+  /**
+   * With a checkpoint store: a checkpoint due by the interval is put off, by at most this long
+   * (ms), while alerts come in a burst — more new alerts in the last 250 ms than twice the rate
+   * of the previous interval (and at least 10) — since taking the snapshot holds up evaluation
+   * (tens to hundreds of ms for a large state), and with it every alert of the burst. Default:
+   * half the interval; 0 checkpoints as soon as the interval has passed. Back-pressure
+   * (`maxPendingUnits`) and idleness never wait.
+   */
+  readonly checkpointDeferMs?: number;
   /**
    * Checkpoint (and acknowledge) at the latest once this many source units are unacknowledged,
    * and wait for that checkpoint before going on (back-pressure): keep it under what the
@@ -129,14 +142,35 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
 
   let pending: (() => void)[] = [];
   let pendingPosition = stats.position;
+  const deferMs = o.checkpoints === undefined ? 0 : (o.checkpointDeferMs ?? o.checkpointIntervalMs / 2);
   let lastCheckpoint = now();
   let lastEventAt = now();
 
   // Suppressed-count updates are coalesced until the next checkpoint (each alert's latest
   // count once), new alerts go out with their batch.
   const pendingUpdates = new Set<Alert>();
+  // New alerts of the last BURST_MS (time, count) and of the interval so far, and the rate
+  // (per ms) of the previous interval: a checkpoint is put off during a burst (checkpointDeferMs).
+  const recent: [number, number][] = [];
+  let recentAlerts = 0;
+  let intervalAlerts = 0;
+  let previousRate = 0;
+  const forget = (t: number) => {
+    while (recent.length > 0 && recent[0]![0] <= t - BURST_MS) recentAlerts -= recent.shift()![1];
+  };
+  const inBurst = (t: number): boolean => {
+    forget(t);
+    return recentAlerts >= Math.max(BURST_MIN_ALERTS, 2 * previousRate * BURST_MS);
+  };
   const effects = async (extraDead: DeadLetter[], withUpdates: boolean) => {
     const { fresh, updated } = o.takeAlerts();
+    if (fresh.length > 0) {
+      const t = now();
+      forget(t);
+      recent.push([t, fresh.length]);
+      recentAlerts += fresh.length;
+      intervalAlerts += fresh.length;
+    }
     for (const a of updated) pendingUpdates.add(a);
     for (const a of fresh) pendingUpdates.delete(a);
     let updates: Alert[] = [];
@@ -192,6 +226,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     const position = pendingPosition;
     pending = [];
     pendingUnits = 0;
+    previousRate = intervalAlerts / Math.max(1, t0 - lastCheckpoint);
+    intervalAlerts = 0;
     lastCheckpoint = t0;
     const done = () => {
       for (const ack of acks) ack();
@@ -205,6 +241,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
     // The snapshot is detached: the store may serialise it while the next batches run.
     const cp = { position, snapshot: o.engine.snapshot(), savedAt: new Date(t0).toISOString() };
+    o.observer?.snapshot?.(now() - t0);
     const store = o.checkpoints;
     const write = updatesWritten === undefined ? store.save(cp) : updatesWritten.then(() => store.save(cp));
     stats.checkpoints++;
@@ -224,7 +261,16 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     }
   };
 
+  // When the source has a backlog its next() resolves at once, and batch after batch would run
+  // without the event loop getting a turn: no publish acknowledgements (the alerts of those
+  // batches are not durable, nor reported, until then), no new messages, no timers. The loop
+  // gives it one at least every YIELD_MS of work.
+  let lastYield = performance.now();
   for (;;) {
+    if (performance.now() - lastYield >= YIELD_MS) {
+      await yieldToLoop();
+      lastYield = performance.now();
+    }
     if (o.signal.aborted) {
       stats.ended = "signal";
       break;
@@ -270,12 +316,23 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       pendingPosition = Math.max(pendingPosition, b.position);
     }
     if (pendingUnits >= o.maxPendingUnits) await checkpoint(true);
-    else if (empty || now() - lastCheckpoint >= o.checkpointIntervalMs) await checkpoint(false);
+    else if (empty) await checkpoint(false);
+    else {
+      const since = now() - lastCheckpoint;
+      if (since >= o.checkpointIntervalMs && (since >= o.checkpointIntervalMs + deferMs || !inBurst(now()))) await checkpoint(false);
+    }
   }
   await checkpoint(true);
   o.log("stopped", { ...stats });
   return stats;
 }
+
+/** A burst of alerts: at least BURST_MIN_ALERTS, and twice the previous interval's rate, within BURST_MS. */
+const BURST_MS = 250;
+const BURST_MIN_ALERTS = 10;
+
+/** Most time (ms) the loop runs batches without giving the event loop a turn. */
+const YIELD_MS = 10;
 
 const encoder = new TextEncoder();
 function encodeFields(ev: EngineEvent): Uint8Array {

@@ -1,3 +1,5 @@
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { headers } from "@nats-io/transport-node";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Alert } from "../../engine/index.js";
@@ -8,21 +10,38 @@ import { alertRecord } from "../../engine/alert-record.js";
  * Alerts into JetStream, `<prefix>.<severity>`, with the alert id as the message id: a
  * redelivered or replayed alert is dropped by the stream's de-duplication. A suppressed-count
  * update is the alert again, with `Vigil-Update: suppressed` and its own id.
+ *
+ * New alerts are published at once. Count updates come in thousands at a checkpoint (each
+ * alert's latest count): they are published in slices of `sliceMs`, giving the event loop a
+ * turn between slices, so that the batches evaluated meanwhile (and their alerts) are not held
+ * up. An update carries the count at the time it is published, which may be past the one it
+ * was taken with: a count the engine reaches again after a restart, published under the same
+ * message id.
  */
 export class JetStreamAlertSink implements AlertSink {
   readonly name = "jetstream";
   constructor(
     private readonly js: JetStreamClient,
     private readonly subjectPrefix: string,
+    private readonly sliceMs = 4,
   ) {}
 
   async write(alerts: readonly Alert[], updates: readonly Alert[]): Promise<void> {
     const acks: Promise<unknown>[] = [];
     for (const a of alerts) acks.push(this.js.publish(`${this.subjectPrefix}.${a.severity}`, JSON.stringify(alertRecord(a)), { msgID: a.id }));
-    for (const a of updates) {
+    let sliceStart = performance.now();
+    for (let i = 0; i < updates.length; i++) {
+      if ((i & 31) === 31 && performance.now() - sliceStart >= this.sliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+      const a = updates[i]!;
       const h = headers();
       h.set("Vigil-Update", "suppressed");
-      acks.push(this.js.publish(`${this.subjectPrefix}.${a.severity}`, JSON.stringify(alertRecord(a)), { msgID: `${a.id}:suppressed:${a.suppressed}`, headers: h }));
+      const ack = this.js.publish(`${this.subjectPrefix}.${a.severity}`, JSON.stringify(alertRecord(a)), { msgID: `${a.id}:suppressed:${a.suppressed}`, headers: h });
+      // A publish that fails while a later slice waits is raised by Promise.all below, not as unhandled.
+      ack.catch(() => undefined);
+      acks.push(ack);
     }
     await Promise.all(acks);
   }
