@@ -323,24 +323,8 @@ export class Engine {
 
   process(ev: EngineEvent): ProcessResult {
     const wall = this.now();
-    if (ev.ts > wall + this.settings.futureSkewMs) {
-      this.stats.refused++;
-      return {
-        accepted: false,
-        reason: "future_timestamp",
-        message: `event time ${new Date(ev.ts).toISOString()} is more than ${this.settings.futureSkewMs / 1000}s ahead of the clock (${new Date(wall).toISOString()})`,
-      };
-    }
-    this.stats.events++;
-    const late = ev.ts < this.watermark;
-    if (late) this.stats.late++;
-    if (ev.ts > this.maxTs) {
-      // Time moves first, so alerts come out in event-time order; timers fire strictly before
-      // the watermark, so an event exactly at a key's deadline still counts as that key's.
-      this.maxTs = ev.ts;
-      const wm = this.watermark;
-      for (const c of this.timed) c.advance(wm);
-    }
+    const result = this.advance(ev.ts, wall);
+    if (!result.accepted) return result;
 
     for (const rt of this.unpinned) this.evaluate(rt, ev, wall);
     for (const index of this.dispatch) {
@@ -361,7 +345,7 @@ export class Engine {
         }
       }
     }
-    return late ? ACCEPTED_LATE : ACCEPTED;
+    return result;
   }
 
   /**
@@ -370,7 +354,11 @@ export class Engine {
    * {@link process} would take it, without evaluating the rules.
    */
   pass(ts: number): ProcessResult {
-    const wall = this.now();
+    return this.advance(ts, this.now());
+  }
+
+  /** An event's time taken in: refused when too far ahead of the clock, counted, late or not, and moving event time. */
+  private advance(ts: number, wall: number): ProcessResult {
     if (ts > wall + this.settings.futureSkewMs) {
       this.stats.refused++;
       return {
@@ -383,6 +371,8 @@ export class Engine {
     const late = ts < this.watermark;
     if (late) this.stats.late++;
     if (ts > this.maxTs) {
+      // Time moves first, so alerts come out in event-time order; timers fire strictly before
+      // the watermark, so an event exactly at a key's deadline still counts as that key's.
       this.maxTs = ts;
       const wm = this.watermark;
       for (const c of this.timed) c.advance(wm);
