@@ -88,6 +88,9 @@ async function withStore<T>(o: StoreOptions, use: (s: ModelStore) => Promise<T>)
   if (o.store !== undefined) return use(new FileModelStore(o.store));
   if (o.databaseUrl !== undefined) {
     const pool = new pg.Pool({ connectionString: o.databaseUrl, max: 2 });
+    // An idle connection the server ends would otherwise be an uncaught error; a query on a
+    // broken one fails and is reported by the command.
+    pool.on("error", () => undefined);
     try {
       const s = new PgModelStore(pool);
       await s.ensureSchema();

@@ -130,8 +130,18 @@ export async function withPgDatabase(): Promise<PgDatabase> {
     url: url.toString(),
     async drop(): Promise<void> {
       if (dropped) return;
-      // WITH (FORCE) (PostgreSQL 13+) ends connections a test left open, such as a pool's.
-      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await withAdminClient(async (client) => {
+        // A pool's end() resolves before its clients' sockets close; forcing the drop at once
+        // terminates them mid-close, and the client's error reaches a pool without a listener
+        // as an uncaught exception. So wait for them a little, then force (PostgreSQL 13+)
+        // whatever a test really left open.
+        for (let waited = 0; waited < 2000; waited += 50) {
+          const r = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+          if ((r.rows[0]?.n ?? 0) === 0) break;
+          await sleep(50);
+        }
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      });
       dropped = true;
     },
   };
