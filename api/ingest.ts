@@ -5,7 +5,7 @@
  */
 import { createDecoder, MAX_LINE_BYTES } from "../connectors/parsers/index.js";
 import type { Actor } from "../connectors/store/types.js";
-import type { EventFields } from "../engine/index.js";
+import { type EventFields, futureTimestampMessage } from "../engine/index.js";
 
 /** One decoded event of a request: its fields, event time (epoch ms), id and the request line it came from. */
 export interface IngestedEvent {
@@ -67,10 +67,7 @@ export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
           else events.push({ fields, ts, id, line: i + 1 });
         });
         if (failure !== undefined) rejected.push({ line: i + 1, reason: `${failure.reason}: ${failure.message}` });
-        else if (future !== undefined) {
-          const skew = (limit - clock) / 1000;
-          rejected.push({ line: i + 1, reason: `future_timestamp: event time ${new Date(future).toISOString()} is more than ${skew}s ahead of the clock (${new Date(clock).toISOString()})` });
-        }
+        else if (future !== undefined) rejected.push({ line: i + 1, reason: `future_timestamp: ${futureTimestampMessage(future, clock, limit - clock)}` });
       }
       if (events.length > 0) await opts.deliver(events, actor);
       return { accepted: events.length, rejected };

@@ -84,6 +84,11 @@ const ACCEPTED_LATE: ProcessResult = Object.freeze({ accepted: true, late: true 
 /** How long `first seen` remembers a value after it was last seen, unless the pack says otherwise. */
 const FIRST_SEEN_TTL_MS = 90 * 86_400_000;
 
+/** Why an event dated `ts` is refused at wall-clock time `wall` with a future skew of `skewMs`. */
+export function futureTimestampMessage(ts: number, wall: number, skewMs: number): string {
+  return `event time ${new Date(ts).toISOString()} is more than ${skewMs / 1000}s ahead of the clock (${new Date(wall).toISOString()})`;
+}
+
 /**
  * The correlation engine: each event goes to the rules that can match it; matches feed
  * per-key windows in event time; a crossed threshold raises an alert with a deterministic id.
@@ -364,7 +369,7 @@ export class Engine {
       return {
         accepted: false,
         reason: "future_timestamp",
-        message: `event time ${new Date(ts).toISOString()} is more than ${this.settings.futureSkewMs / 1000}s ahead of the clock (${new Date(wall).toISOString()})`,
+        message: futureTimestampMessage(ts, wall, this.settings.futureSkewMs),
       };
     }
     this.stats.events++;
