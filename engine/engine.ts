@@ -39,8 +39,12 @@ export interface RuleStats {
 
 /** The engine's state as plain, JSON-safe data (see `Engine.snapshot`). */
 export interface EngineSnapshot {
-  /** 2: a suppression's alert may be null (see `Engine.holdAlert`); version 1 is read as well. */
-  readonly version: 1 | 2;
+  /**
+   * 3: windows, expiry queues and suppressions in columns, a rule's window entries in one flat
+   * array (`Engine.windowsSnapshot`); 2: a suppression's alert may be null (see
+   * `Engine.holdAlert`). Versions 1 and 2 are read as well.
+   */
+  readonly version: 1 | 2 | 3;
   readonly maxTs: number | null;
   readonly counters: { readonly events: number; readonly late: number; readonly refused: number };
   readonly ruleStats: Readonly<Record<string, RuleStats>>;
@@ -209,28 +213,14 @@ export class Engine {
   snapshot(): EngineSnapshot {
     const enc = new EventEncoder();
     const rules: Record<string, { fingerprint: string; state: unknown }> = {};
-    // Correlators first: the full events they hold are stored before window entries, which
-    // then share them (EventEncoder.refEvidence) instead of adding evidence-only copies.
-    const correlated = new Map<RuleRuntime, unknown>();
-    for (const rt of this.all) if (rt.correlator !== undefined) correlated.set(rt, rt.correlator.snapshot(enc));
     for (const rt of this.all) {
-      const state =
-        rt.correlator !== undefined
-          ? correlated.get(rt)
-          : {
-              windows: [...rt.windows.entries(rt.slot)].map(([k, w]) => [k, keyValuesOf(rt, w), w.entries().map((e) => [enc.refEvidence(e.event), e.value ?? null]), w.queuedAt]),
-              expiry: rt.expiry.toArray().flatMap(([w, t]) => (w.dropped ? [] : [[rt.windows.keyOf(w.slots), t]])),
-            };
-      rules[rt.rule.name] = {
-        fingerprint: rt.rule.fingerprint,
-        // A copy of the alert: the snapshot stays detached while the alert's count goes on.
-        state: { ...(state as object), suppression: [...rt.suppression].map(([k, v]) => [k, v.until, copyOf(alertOf(v.alert))]), suppressionExpiry: rt.suppressionExpiry.toArray() },
-      };
+      const state = rt.correlator !== undefined ? (rt.correlator.snapshot(enc) as object) : this.windowsSnapshot(rt);
+      rules[rt.rule.name] = { fingerprint: rt.rule.fingerprint, state: { ...state, ...suppressionSnapshot(rt) } };
     }
     const stats: Record<string, RuleStats> = {};
     for (const [name, st] of this.stats.rules) stats[name] = { ...st };
     return {
-      version: 2,
+      version: 3,
       maxTs: this.maxTs === -Infinity ? null : this.maxTs,
       counters: { events: this.stats.events, late: this.stats.late, refused: this.stats.refused },
       ruleStats: stats,
@@ -240,11 +230,40 @@ export class Engine {
   }
 
   /**
+   * A threshold rule's windows, in columns (version 3): per window its key, its key values as
+   * stored, the time it was queued at and its number of entries; all windows' entries in one
+   * flat array (`SlidingWindow.appendTo`); the expiry queue's live entries, oldest first. A
+   * few long arrays rather than arrays per window and entry: the snapshot is taken between two
+   * batches, and what it allocates young the garbage collector then copies.
+   */
+  private windowsSnapshot(rt: RuleRuntime): object {
+    const keys: string[] = [];
+    const values: unknown[] = [];
+    const queuedAt: number[] = [];
+    const sizes: number[] = [];
+    const entries: unknown[] = [];
+    for (const [k, w] of rt.windows.entries(rt.slot)) {
+      keys.push(k);
+      values.push(w.keyValues);
+      queuedAt.push(w.queuedAt);
+      sizes.push(w.appendTo(entries));
+    }
+    const expiryKeys: string[] = [];
+    const expiryTimes: number[] = [];
+    rt.expiry.forEach((w, t) => {
+      if (w.dropped) return;
+      expiryKeys.push(rt.windows.keyOf(w.slots));
+      expiryTimes.push(t);
+    });
+    return { windows: { keys, values, queuedAt, sizes, entries }, expiry: { keys: expiryKeys, times: expiryTimes } };
+  }
+
+  /**
    * Takes over a snapshot's state. Rules whose version (fingerprint) changed, or that are
    * new, start empty; rules that are gone are dropped.
    */
   restore(snap: EngineSnapshot): void {
-    if (snap.version !== 1 && snap.version !== 2) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)} (this engine reads versions 1 and 2)`);
+    if (snap.version !== 1 && snap.version !== 2 && snap.version !== 3) throw new RangeError(`unsupported engine snapshot version ${String(snap.version)} (this engine reads versions 1 to 3)`);
     const dec = new EventDecoder(snap.events);
     this.maxTs = snap.maxTs ?? -Infinity;
     this.stats.events = snap.counters.events;
@@ -255,30 +274,66 @@ export class Engine {
       const st = snap.ruleStats[rt.rule.name];
       if (st !== undefined) Object.assign(rt.stats, st);
       if (saved === undefined || saved.fingerprint !== rt.rule.fingerprint) continue;
-      const state = saved.state as {
-        windows?: [string, unknown[], [number, string | number | null][], number][];
-        expiry?: [string, number][];
-        suppression: [string, number, Alert | null][];
-        suppressionExpiry: [string, number][];
-      };
-      if (rt.correlator !== undefined) rt.correlator.restore(state, dec);
-      else if (rt.rule.correlation?.kind === "threshold") {
-        const corr = rt.rule.correlation;
-        for (const [key, values, entries, queuedAt] of state.windows ?? []) {
-          const slots = rt.windows.get(undefined, key) ?? rt.windows.create(undefined, key);
-          const window = new SlidingWindow(rt.windowKind, slots, rt.singleKey ? values[0] : values, queuedAt);
-          for (const [i, value] of entries) window.add(dec.get(i), value ?? undefined, corr.windowMs);
-          slots[rt.slot] = window;
-          rt.live++;
-        }
-        for (const [key, t] of state.expiry ?? []) {
-          const w = rt.windows.get(undefined, key)?.[rt.slot];
-          if (w !== undefined) rt.expiry.push(t, w);
-        }
-      }
-      for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: alert === null ? undefined : this.holdAlert({ ...alert }) });
-      for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push(t, key);
+      if (rt.correlator !== undefined) rt.correlator.restore(saved.state, dec);
+      if (snap.version === 3) {
+        if (rt.correlator === undefined) this.restoreWindows(rt, saved.state as WindowsState);
+        this.restoreSuppression(rt, saved.state as SuppressionState);
+      } else this.restoreLegacy(rt, saved.state as LegacyState, dec);
     }
+  }
+
+  private restoreWindows(rt: RuleRuntime, state: WindowsState): void {
+    const corr = rt.rule.correlation;
+    if (corr?.kind !== "threshold" || state.windows === undefined) return;
+    const w = state.windows;
+    let from = 0;
+    for (let i = 0; i < w.keys.length; i++) {
+      const key = w.keys[i] as string;
+      const slots = rt.windows.get(undefined, key) ?? rt.windows.create(undefined, key);
+      const window = new SlidingWindow(rt.windowKind, slots, w.values[i], w.queuedAt[i] as number);
+      const n = w.sizes[i] as number;
+      window.addFlat(w.entries, from, n, corr.windowMs);
+      from += n;
+      slots[rt.slot] = window;
+      rt.live++;
+    }
+    const e = state.expiry;
+    for (let i = 0; i < (e?.keys.length ?? 0); i++) {
+      const win = rt.windows.get(undefined, e!.keys[i] as string)?.[rt.slot];
+      if (win !== undefined) rt.expiry.push(e!.times[i] as number, win);
+    }
+  }
+
+  private restoreSuppression(rt: RuleRuntime, state: SuppressionState): void {
+    const s = state.suppression;
+    for (let i = 0; i < s.keys.length; i++) {
+      const alert = s.alerts[i];
+      // A copy: the snapshot's alert may be another engine's (or this one's before a reload).
+      const held = alert === null || alert === undefined ? undefined : this.holdAlert({ ...alert });
+      rt.suppression.set(s.keys[i] as string, { until: s.until[i] as number, alert: held });
+    }
+    const e = state.suppressionExpiry;
+    for (let i = 0; i < e.keys.length; i++) rt.suppressionExpiry.push(e.times[i] as number, e.keys[i] as string);
+  }
+
+  /** Versions 1 and 2: windows, expiry and suppressions as arrays of tuples. */
+  private restoreLegacy(rt: RuleRuntime, state: LegacyState, dec: EventDecoder): void {
+    if (rt.correlator === undefined && rt.rule.correlation?.kind === "threshold") {
+      const corr = rt.rule.correlation;
+      for (const [key, values, entries, queuedAt] of state.windows ?? []) {
+        const slots = rt.windows.get(undefined, key) ?? rt.windows.create(undefined, key);
+        const window = new SlidingWindow(rt.windowKind, slots, rt.singleKey ? values[0] : values, queuedAt);
+        for (const [i, value] of entries) window.add(dec.get(i), value ?? undefined, corr.windowMs);
+        slots[rt.slot] = window;
+        rt.live++;
+      }
+      for (const [key, t] of state.expiry ?? []) {
+        const w = rt.windows.get(undefined, key)?.[rt.slot];
+        if (w !== undefined) rt.expiry.push(t, w);
+      }
+    }
+    for (const [key, until, alert] of state.suppression) rt.suppression.set(key, { until, alert: alert === null ? undefined : this.holdAlert({ ...alert }) });
+    for (const [key, t] of state.suppressionExpiry) rt.suppressionExpiry.push(t, key);
   }
 
   /**
@@ -582,8 +637,47 @@ function alertOf(held: HeldAlert): Alert | undefined {
   return held instanceof WeakRef ? held.deref() : held;
 }
 
-function copyOf(alert: Alert | undefined): Alert | null {
-  return alert === undefined ? null : { ...alert };
+/**
+ * A rule's suppressions, in columns (version 3): key, until when, and a copy of the alert
+ * that counts the hits (the count goes on rising after the snapshot is taken).
+ */
+function suppressionSnapshot(rt: RuleRuntime): SuppressionState {
+  const keys: string[] = [];
+  const until: number[] = [];
+  const alerts: (Alert | null)[] = [];
+  for (const [k, v] of rt.suppression) {
+    const a = alertOf(v.alert);
+    keys.push(k);
+    until.push(v.until);
+    alerts.push(a === undefined ? null : { ...a });
+  }
+  const eKeys: string[] = [];
+  const eTimes: number[] = [];
+  rt.suppressionExpiry.forEach((k, t) => {
+    eKeys.push(k);
+    eTimes.push(t);
+  });
+  return { suppression: { keys, until, alerts }, suppressionExpiry: { keys: eKeys, times: eTimes } };
+}
+
+/** A threshold rule's state in a version-3 snapshot (see `Engine.windowsSnapshot`). */
+interface WindowsState {
+  readonly windows?: { keys: string[]; values: unknown[]; queuedAt: number[]; sizes: number[]; entries: unknown[] };
+  readonly expiry?: { keys: string[]; times: number[] };
+}
+
+/** Every rule's suppressions in a version-3 snapshot (see `suppressionSnapshot`). */
+interface SuppressionState {
+  readonly suppression: { keys: string[]; until: number[]; alerts: (Alert | null)[] };
+  readonly suppressionExpiry: { keys: string[]; times: number[] };
+}
+
+/** A rule's state in snapshots of versions 1 and 2. */
+interface LegacyState {
+  readonly windows?: [string, unknown[], [number, string | number | null][], number][];
+  readonly expiry?: [string, number][];
+  readonly suppression: [string, number, Alert | null][];
+  readonly suppressionExpiry: [string, number][];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { loadPack } from "../dsl/index.js";
@@ -133,27 +134,53 @@ describe("snapshots", () => {
     expect(engine.stats.rules.get("brute")?.alerts).toBe(1);
   });
 
-  test("a version-1 snapshot restores; an unknown version is refused with a clear error", () => {
+  test("snapshots of earlier layouts (versions 1 and 2) restore and continue exactly; an unknown version is refused with a clear error", () => {
+    // test/fixtures/engine-snapshot-v2.json: written by the engine before version 3 (window
+    // entries as [event, value] pairs, partial matches as chains of events) after the first
+    // SPLIT events below: windows, a suppression, partial sequences with a repeat, absence and
+    // first-seen state.
+    const saved = JSON.parse(readFileSync(new URL("../test/fixtures/engine-snapshot-v2.json", import.meta.url), "utf8")) as EngineSnapshot;
+    expect(saved.version).toBe(2);
     const pack = loadPack([{ path: "t.vigil", text: PACK }]);
     const events = stream([
       { dt: 0, ip: "192.0.2.1", user: "alice", outcome: "failure", n: 1 },
       { dt: 1000, ip: "192.0.2.1", user: "bob", outcome: "failure", n: 1 },
-      { dt: 1000, ip: "192.0.2.1", user: "carol", outcome: "failure", n: 1 },
-      { dt: 1000, ip: "192.0.2.1", user: "carol", outcome: "failure", n: 1 },
+      { dt: 1000, ip: "192.0.2.2", user: "alice", outcome: "failure", n: 5 },
+      { dt: 0, ip: "192.0.2.1", user: "carol", outcome: "failure", n: 1 },
+      { dt: 2000, ip: "192.0.2.2", user: "bob", outcome: "failure", n: 4 },
+      { dt: 1000, ip: "192.0.2.1", user: "alice", outcome: "failure", n: 1 },
+      { dt: 1000, ip: "198.51.100.3", user: "carol", outcome: "success", n: 0 },
+      { dt: 12000, ip: "198.51.100.3", user: "dave", outcome: "failure", n: 2 },
+      { dt: 1000, ip: "192.0.2.2", user: "bob", outcome: "other", n: 3 },
+      { dt: 1000, ip: "192.0.2.1", user: "alice", outcome: "success", n: 0 },
+      { dt: 1000, ip: "192.0.2.2", user: "bob", outcome: "success", n: 0 },
+      { dt: 0, ip: "192.0.2.1", user: "bob", outcome: "failure", n: 1 },
+      { dt: 5000, ip: "198.51.100.3", user: "dave", outcome: "success", n: 0 },
+      { dt: 30000, ip: "192.0.2.1", user: "erin", outcome: "success", n: 0 },
     ]);
+    const SPLIT = 8;
     const whole = newOutcome();
     const a = new Engine(pack, collector(whole));
     for (const e of events) a.process(e);
-    const split = newOutcome();
-    const first = new Engine(pack, collector(split));
-    for (const e of events.slice(0, 3)) first.process(e);
-    const saved = { ...first.snapshot(), version: 1 } as EngineSnapshot;
-    const second = new Engine(pack, collector(split));
-    second.restore(saved);
-    second.process(events[3] as EngineEvent);
-    expect(split.suppressed).toEqual(whole.suppressed);
-    expect(split.order).toEqual(whole.order);
-    expect(() => new Engine(pack, collector(newOutcome())).restore({ ...saved, version: 3 } as unknown as EngineSnapshot)).toThrow(/unsupported engine snapshot version 3/);
+    a.finish();
+    for (const version of [2, 1] as const) {
+      const split = newOutcome();
+      const first = new Engine(pack, collector(split));
+      for (const e of events.slice(0, SPLIT)) first.process(e);
+      const firedBefore = split.order.length;
+      const second = new Engine(pack, collector(split));
+      second.restore({ ...saved, version });
+      for (const e of events.slice(SPLIT)) second.process(e);
+      second.finish();
+      // The restored state completes what was pending at the split (sequences on both
+      // addresses, the user's match, the suppressed brute force) exactly as the whole run does.
+      expect(split.order.length).toBeGreaterThan(firedBefore + 5);
+      expect(split.order).toEqual(whole.order);
+      expect([...split.alerts]).toEqual([...whole.alerts]);
+      expect(split.suppressed).toEqual(whole.suppressed);
+      expect(second.snapshot().ruleStats).toEqual(a.snapshot().ruleStats);
+    }
+    expect(() => new Engine(pack, collector(newOutcome())).restore({ ...saved, version: 4 } as unknown as EngineSnapshot)).toThrow(/unsupported engine snapshot version 4/);
   });
 
   test("without onAlertUpdate, a caller that keeps its alerts still sees suppressed hits counted on them", () => {

@@ -343,6 +343,44 @@ export class SlidingWindow {
   }
 
   /**
+   * Appends the entries to `out` for a snapshot, oldest first, flat: per entry its time, seq,
+   * position, id and source, and its value unless the window counts (`stride` slots), a
+   * missing one as null. Returns how many entries it appended. Nothing is allocated per
+   * window or entry (a snapshot's windows share one array): taking a snapshot holds up
+   * evaluation, and the garbage collector copies what is allocated young.
+   */
+  appendTo(out: unknown[]): number {
+    const S = this.stride;
+    const n = this.end - this.head;
+    if (n <= 0) return 0;
+    if (this.data === EMPTY) {
+      out.push(this.base + this.t1, this.seq1, this.pos1 ?? null, this.id1 ?? null, this.src1 ?? null);
+      if (S > VAL) out.push(this.val1 ?? null);
+      return 1;
+    }
+    const d = this.data;
+    const base = this.base;
+    for (let o = S * this.head; o < S * this.end; o += S) {
+      out.push(base + (d[o] as number), d[o + SEQ], d[o + POS] ?? null, d[o + ID] ?? null, d[o + SRC] ?? null);
+      if (S > VAL) out.push(d[o + VAL] ?? null);
+    }
+    return n;
+  }
+
+  /** Adds `count` entries written by `appendTo` (of a window of the same kind) from entry `from` of `flat`, in order. */
+  addFlat(flat: readonly unknown[], from: number, count: number, windowMs: number): void {
+    const S = this.stride;
+    for (let o = S * from; o < S * (from + count); o += S) {
+      const ev: EngineEvent = { id: flat[o + ID] as string, ts: flat[o] as number, seq: flat[o + SEQ] as number, fields: NO_FIELDS };
+      const source = flat[o + SRC];
+      const position = flat[o + POS];
+      if (source !== null) (ev as { source?: string }).source = source as string;
+      if (position !== null) (ev as { position?: number }).position = position as number;
+      this.add(ev, S > VAL ? ((flat[o + VAL] as string | number | null) ?? undefined) : undefined, windowMs);
+    }
+  }
+
+  /**
    * The entries, oldest first (built on demand: when the rule fires, for snapshots). Their
    * events carry what evidence shows (id, time, position, source), not the fields.
    */

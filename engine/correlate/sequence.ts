@@ -320,35 +320,54 @@ export class SequenceCorrelator implements Correlator {
     return this.keys.size;
   }
 
+  /**
+   * Per key, one flat array of its stages' partial matches: for each stage that holds one,
+   * the stage, the match's start, the stored fields it binds (null: none), whether it extends
+   * the previous stage's partial (1) or starts from scratch (0), then its own events (time,
+   * seq, id, source, position; `LINK_SLOTS` each, oldest first) beyond that stage's: one
+   * array per key and nothing per event, since taking a snapshot holds up evaluation.
+   */
   snapshot(enc: EventEncoder): unknown {
-    return {
-      keys: [...this.keys].map(([k, s]) => [
-        k,
-        s.values,
-        [...s.stages].map((p) => {
-          if (p === undefined) return null;
-          const events = eventsOf(p).map((e) => enc.refEvidence(e));
-          return { start: p.start, events, bound: p.bound.map((f) => enc.refFields(f)) };
-        }),
-        s.timer,
-      ]),
-      expiry: this.expiry.entries(),
-    };
+    const boundRefs = new Map<readonly (EventFields | undefined)[], (number | null)[] | null>();
+    const keys: [string, readonly unknown[], unknown[], number][] = [];
+    for (const [k, st] of this.keys) {
+      const rec: unknown[] = [];
+      for (let s = 1; s < st.stages.length; s++) {
+        const p = st.stages[s];
+        if (p === undefined) continue;
+        let bound = boundRefs.get(p.bound);
+        if (bound === undefined) {
+          bound = p.bound.length === 0 ? null : p.bound.map((f) => enc.refFields(f));
+          boundRefs.set(p.bound, bound);
+        }
+        const extendsPrevious = p.prev !== undefined && p.prev === st.stages[s - 1];
+        rec.push(s, p.start, bound, extendsPrevious ? 1 : 0);
+        const at = rec.length;
+        rec.length += LINK_SLOTS * (extendsPrevious ? 1 : s);
+        // Newest last: written from the end.
+        let o = rec.length;
+        let q: Partial | undefined = p;
+        while (o > at) {
+          const link = q as Partial;
+          q = link.prev;
+          o -= LINK_SLOTS;
+          rec[o] = link.ts;
+          rec[o + 1] = link.seq;
+          rec[o + 2] = link.id;
+          rec[o + 3] = link.source ?? null;
+          rec[o + 4] = link.position ?? null;
+        }
+      }
+      keys.push([k, st.values, rec, st.timer]);
+    }
+    return { layout: 2, keys, expiry: this.expiry.entries() };
   }
 
   restore(data: unknown, dec: EventDecoder): void {
-    type StoredPartial = { start: number; events: number[]; bound: (number | null)[] } | null;
-    const d = data as { keys: [string, unknown[], StoredPartial[], number | undefined][]; expiry: [number, string][] };
+    const d = data as { layout?: number; keys: [string, unknown[], unknown[], number | undefined][]; expiry: [number, string][] };
     this.keys.clear();
     for (const [k, values, stages, timer] of d.keys) {
-      const restored = new Array<Partial | undefined>(this.total + 1);
-      stages.forEach((p, s) => {
-        if (p === null) return;
-        const bound = p.bound.map((i) => dec.fields(i));
-        let chain: Partial | undefined;
-        for (const i of p.events) chain = new Partial(p.start, dec.get(i), chain, bound);
-        restored[s] = chain;
-      });
+      const restored = d.layout === 2 ? this.restoreStages(stages, dec) : this.restoreChains(stages, dec);
       // A snapshot from before one timer per key holds no timer: the key's timer is then its latest start's.
       let latest = -Infinity;
       for (const p of restored) if (p !== undefined && p.start > latest) latest = p.start;
@@ -358,7 +377,48 @@ export class SequenceCorrelator implements Correlator {
     }
     for (const [t, k] of d.expiry) this.expiry.push(t, k);
   }
+
+  /** A key's stages from the array `snapshot` writes. */
+  private restoreStages(rec: readonly unknown[], dec: EventDecoder): (Partial | undefined)[] {
+    const restored = new Array<Partial | undefined>(this.total + 1);
+    let o = 0;
+    while (o < rec.length) {
+      const s = rec[o] as number;
+      const start = rec[o + 1] as number;
+      const refs = rec[o + 2] as (number | null)[] | null;
+      const extendsPrevious = rec[o + 3] === 1;
+      o += 4;
+      if (!Number.isInteger(s) || s < 1 || s > this.total) throw new RangeError(`sequence snapshot holds stage ${String(s)}; this sequence has stages 1 to ${this.total}`);
+      const bound = refs === null ? NO_EVENTS : refs.map((r) => dec.fields(r));
+      let chain = extendsPrevious ? restored[s - 1] : undefined;
+      for (let n = extendsPrevious ? 1 : s; n > 0; n--, o += LINK_SLOTS) {
+        const ev: EngineEvent = { id: rec[o + 2] as string, ts: rec[o] as number, seq: rec[o + 1] as number, fields: NO_FIELDS };
+        if (rec[o + 3] !== null) (ev as { source?: string }).source = rec[o + 3] as string;
+        if (rec[o + 4] !== null) (ev as { position?: number }).position = rec[o + 4] as number;
+        chain = new Partial(start, ev, chain, bound);
+      }
+      restored[s] = chain;
+    }
+    return restored;
+  }
+
+  /** A key's stages as snapshots before layout 2 held them: each stage its chain of stored events. */
+  private restoreChains(stages: readonly unknown[], dec: EventDecoder): (Partial | undefined)[] {
+    type StoredPartial = { start: number; events: number[]; bound: (number | null)[] } | null;
+    const restored = new Array<Partial | undefined>(this.total + 1);
+    (stages as StoredPartial[]).forEach((p, s) => {
+      if (p === null) return;
+      const bound = p.bound.map((i) => dec.fields(i));
+      let chain: Partial | undefined;
+      for (const i of p.events) chain = new Partial(p.start, dec.get(i), chain, bound);
+      restored[s] = chain;
+    });
+    return restored;
+  }
 }
+
+/** Slots per event of a partial match in a snapshot (see `SequenceCorrelator.snapshot`). */
+const LINK_SLOTS = 5;
 
 /** The key values shown on alerts: the sequence's by-fields as read on the first event. */
 function keyCombinationsFor(corr: CompiledSequence, ev: EngineEvent, fallback: readonly unknown[]): readonly unknown[] {

@@ -45,6 +45,15 @@ export class TimedQueue<T> {
     this.count--;
   }
 
+  /** Calls `fn` with each entry, oldest first (snapshots: nothing allocated per entry). */
+  forEach(fn: (item: T, time: number) => void): void {
+    const n = this.items.length;
+    for (let i = 0; i < this.count; i++) {
+      const j = (this.head + i) % n;
+      fn(this.items[j] as T, this.times[j] as number);
+    }
+  }
+
   /** Entries oldest first, as [item, time] (for snapshots and tests). */
   toArray(): [T, number][] {
     const out: [T, number][] = [];
