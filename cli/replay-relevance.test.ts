@@ -9,6 +9,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { type EventFields, loadPack } from "../dsl/index.js";
+import { keyIsRead } from "../dsl/compile/reads.js";
 import { Engine, type EngineEvent } from "../engine/index.js";
 import { collectPackFiles } from "./pack-files.js";
 
@@ -21,11 +22,15 @@ function pack(text: string) {
   return p;
 }
 
-/** Runs events through an engine; with `pass`, the irrelevant ones by their time alone. */
+/**
+ * Runs events through an engine; with `pass`, the irrelevant ones by their time alone and the
+ * others without the keys no rule reads (as the decoding thread of a replay sends them).
+ */
 function run(p: ReturnType<typeof pack>, events: readonly EngineEvent[], pass: boolean, now: number) {
   const alerts: unknown[] = [];
   const engine = new Engine(p, { onAlert: (a) => alerts.push(a), now: () => now });
-  const results = events.map((ev) => (pass && !p.relevant(ev.fields) ? engine.pass(ev.ts) : engine.process(ev)));
+  const project = (ev: EngineEvent): EngineEvent => ({ ...ev, fields: Object.fromEntries(Object.entries(ev.fields).filter(([k]) => keyIsRead(k, p.reads))) });
+  const results = events.map((ev) => (pass && !p.relevant(ev.fields) ? engine.pass(ev.ts) : engine.process(pass ? project(ev) : ev)));
   engine.finish();
   return { alerts: JSON.parse(JSON.stringify(alerts)) as unknown, results, events: engine.stats.events, late: engine.stats.late, refused: engine.stats.refused };
 }
@@ -73,6 +78,10 @@ const arbFields: fc.Arbitrary<EventFields> = fc.record(
     "session.id": fc.constantFrom("s1", "s2"),
     "session.idle_ms": fc.integer({ min: 0, max: 3_600_000 }),
     "url.path": fc.constantFrom("/", "/health", "/wp-login.php"),
+    // Read by no rule of the packs (left out when projected).
+    message: fc.constantFrom("Failed password for root", "x"),
+    "process.pid": fc.nat(99),
+    "ssh.method": fc.constantFrom("password", "publickey"),
   },
   { requiredKeys: ["event.category", "event.outcome", "event.type", "event.action", "service.name", "user.name", "source.ip", "source.address"] },
 );
@@ -88,7 +97,7 @@ const arbEvents = fc.array(fc.tuple(arbFields, arbStep, fc.nat(60)), { minLength
   });
 });
 
-describe("events a pack calls irrelevant, passed by their time alone, change nothing", () => {
+describe("events a pack calls irrelevant, passed by their time alone, and keys no rule reads, left out, change nothing", () => {
   const packs = { custom: pack(SEQ), shipped: loadPack(collectPackFiles(["rules"])) };
   for (const [name, p] of Object.entries(packs)) {
     test(`${name} pack`, () => {
@@ -101,4 +110,19 @@ describe("events a pack calls irrelevant, passed by their time alone, change not
       );
     });
   }
+});
+
+describe("CompiledPack.reads", () => {
+  test("holds what the rules read (macros, keys, actions, sequence steps without their name), not the rest", () => {
+    const p = pack(SEQ);
+    for (const k of ["event.category", "user.name", "source.ip"]) expect(keyIsRead(k, p.reads)).toBe(true);
+    for (const k of ["message", "process.pid", "ssh.method", "@timestamp"]) expect(keyIsRead(k, p.reads)).toBe(false);
+    // Nested objects on the way to a field that is read, and keys under one that is read.
+    expect(keyIsRead("user", p.reads)).toBe(true);
+    expect(keyIsRead("user.name.first", p.reads)).toBe(true);
+    expect(keyIsRead("user.nam", p.reads)).toBe(false);
+    const shipped = loadPack(collectPackFiles(["rules"]));
+    expect(keyIsRead("event.id", shipped.reads)).toBe(false);
+    expect(keyIsRead("message", shipped.reads)).toBe(false);
+  });
 });

@@ -9,6 +9,7 @@ import { checkFieldsAgainstSchema } from "./check/schema.js";
 import { compileListItems, type CompiledList, type CompileEnv } from "./compile/conditions.js";
 import { compileModel, compileRule, type CompiledModel, type CompiledRule } from "./compile/rules.js";
 import { compilePackRelevance } from "./compile/relevance.js";
+import { fieldReads } from "./compile/reads.js";
 import type { EventFields } from "./fields.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseFile } from "./parser.js";
@@ -63,6 +64,12 @@ export interface CompiledPack {
    * `CompiledRule.relevant`): a decoder may send the engine such an event's time alone.
    */
   readonly relevant: (fields: EventFields) => boolean;
+  /**
+   * The fields the enabled rules (and the models) may read, as flat dotted keys: an event's key
+   * that holds none of them (`keyIsRead` in compile/reads.ts) changes nothing the engine does
+   * or reports, so a reader may leave it out of what it hands the engine.
+   */
+  readonly reads: ReadonlySet<string>;
 }
 
 /** Parses, checks and compiles a pack. Never throws for a broken pack: see `diagnostics`. */
@@ -131,7 +138,10 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   const loaded = new Set(rules.map((r) => r.name));
   const checkBroken = [...ctx.broken].filter((d): d is Exclude<A.Decl, A.SettingsDecl> => d.kind !== "settings").map((d) => d.name.name);
   const broken = [...new Set([...parsed.flatMap((p) => p.unparsed), ...checkBroken])].filter((n) => !loaded.has(n));
-  return { rules, lists, models, settings, diagnostics, broken, relevant: compilePackRelevance(rules, env) };
+  const enabled = new Set(rules.filter((r) => r.enabled).map((r) => r.name));
+  const readers = [...[...symbols.rules].flatMap(([n, r]) => (enabled.has(n) ? [r.decl] : [])), ...[...symbols.models.values()].map((m) => m.decl)];
+  const reads = fieldReads(readers, env.macros);
+  return { rules, lists, models, settings, diagnostics, broken, relevant: compilePackRelevance(rules, env), reads };
 }
 
 function applyOverride(d: A.Decl, params: LoadOptions["params"]): A.Decl {

@@ -60,4 +60,31 @@ describe("decodeTo", () => {
     const given = collect("sshd", line, 3, fnv1a32(line));
     expect(given.got.map(([, , id]) => id)).toEqual(own.got.map(([, , id]) => id));
   });
+
+  it("hands the events a filter does not keep to its pass, without their ids, and the others as before", () => {
+    const lines = [...LINES, "Dec 10 09:11:09 gw1 sshd[24437]: Connection closed by 203.0.113.40 port 58762 [preauth]"];
+    const keep = (f: EventFields) => f["event.category"] === "authentication";
+    for (const format of ["auto", "sshd"] as const) {
+      for (const line of lines) {
+        const all = collect(format, line, 5, -1);
+        const d = createDecoder(format, { source: "/var/log/auth.log", year: 2024 });
+        const got: [EventFields, number, string][] = [];
+        const passed: number[] = [];
+        const seen: unknown[] = [];
+        const failure = d.decodeTo(line, 5, -1, (f, ts, id) => got.push([f, ts, id]), {
+          keep: (f) => {
+            seen.push(f["event.id"]);
+            return keep(f);
+          },
+          pass: (ts) => passed.push(ts),
+        });
+        expect(failure).toEqual(all.failure);
+        expect(got).toEqual(all.got.filter(([f]) => keep(f)));
+        expect(passed).toEqual(all.got.filter(([f]) => !keep(f)).map(([, ts]) => ts));
+        for (const [f, , id] of got) expect(f["event.id"]).toBe(id);
+        // Syslog lines: decided once per line (a repeated line's copies alike), before the id exists.
+        if (!line.startsWith("{") && all.got.length > 0) expect(seen).toEqual([""]);
+      }
+    }
+  });
 });

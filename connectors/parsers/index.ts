@@ -11,9 +11,9 @@ import { looksLikeAccessLog, parseAccessLogLine } from "./access-log.js";
 import { parseApiEvent } from "./api-event.js";
 import { isSshdProgram, SshdEnricher } from "./sshd.js";
 import { createSyslogParser, MutableSyslogRecord, type SyslogOptions, type SyslogRecord } from "./syslog.js";
-import { parseFailure, type EventSink, type ParseFailure, type ParseResult, type StreamLineDecoder } from "./types.js";
+import { parseFailure, type EventFilter, type EventSink, type ParseFailure, type ParseResult, type StreamLineDecoder } from "./types.js";
 
-export type { EventSink, LineDecoder, ParseFailure, ParseFailureReason, ParseResult, ParseSuccess, StreamLineDecoder } from "./types.js";
+export type { EventFilter, EventSink, LineDecoder, ParseFailure, ParseFailureReason, ParseResult, ParseSuccess, StreamLineDecoder } from "./types.js";
 export { PARSE_FAILURE_REASONS } from "./types.js";
 export { fnv1a32, fnv1a32Hex, formatEventId, hashHex, lineEventId, sourceBasename } from "./event-id.js";
 export { parseSshdMessage } from "./sshd.js";
@@ -69,11 +69,13 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
   const rec = new MutableSyslogRecord();
   /** The current call's sink, and whether it is running (its errors are not the decoder's). */
   let sink: EventSink = noSink;
+  let filter: EventFilter | undefined;
   let inSink = false;
 
   function emit(fields: EventFields, ts: number, id: string): void {
     inSink = true;
-    sink(fields, ts, id);
+    if (filter === undefined || filter.keep(fields)) sink(fields, ts, id);
+    else filter.pass(ts);
     inSink = false;
   }
 
@@ -99,7 +101,6 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
   }
 
   function decodeSyslog(line: string, lineNo: number, lineHash: number, rec: SyslogRecord): undefined {
-    const hash = lineHash >= 0 ? hashHex(lineHash) : fnv1a32Hex(line);
     let message = rec.message;
     let repeat = 1;
     if (message.startsWith("message repeated ")) {
@@ -110,7 +111,10 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
         message = m[2] ?? "";
       }
     }
-    const id = formatEventId(base, lineNo, 1, hash);
+    // With a filter, the id (and the line's hash) waits until the event is known to be kept.
+    const f = filter;
+    let hash = f === undefined ? (lineHash >= 0 ? hashHex(lineHash) : fnv1a32Hex(line)) : "";
+    let id = f === undefined ? formatEventId(base, lineNo, 1, hash) : PENDING_ID;
     const isSshd = isSshdProgram(rec.program);
     let ev: EventFields;
     if (isSshd && rec.pid !== undefined) {
@@ -149,15 +153,26 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
     }
     if (isSshd) sshd.enrich(ev, message, rec.host, rec.pid, rec.subsystem !== undefined && rec.subsystem.startsWith("pam_"));
     const ts = rec.ts;
+    if (f !== undefined) {
+      // The copies of a repeated line differ from it only in `event.id`, which `keep` does not read.
+      inSink = true;
+      const keep = f.keep(ev);
+      if (!keep) for (let k = 1; k <= repeat; k++) f.pass(ts);
+      inSink = false;
+      if (!keep) return undefined;
+      hash = lineHash >= 0 ? hashHex(lineHash) : fnv1a32Hex(line);
+      id = formatEventId(base, lineNo, 1, hash);
+      ev["event.id"] = id;
+    }
     if (repeat === 1) {
-      emit(ev, ts, id);
+      deliver(ev, ts, id);
       return undefined;
     }
     // The copies are made before any event leaves, from the event as the decoder built it.
     const copies: EventFields[] = [];
     for (let k = 2; k <= repeat; k++) copies.push({ ...ev, "event.id": formatEventId(base, lineNo, k, hash) });
-    emit(ev, ts, id);
-    for (const c of copies) emit(c, ts, c["event.id"] as string);
+    deliver(ev, ts, id);
+    for (const c of copies) deliver(c, ts, c["event.id"] as string);
     return undefined;
   }
 
@@ -192,8 +207,16 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
     return decodeSyslog(line, lineNo, hash, rec);
   }
 
-  function decodeTo(line: string, lineNo: number, lineHash: number, to: EventSink): ParseFailure | undefined {
+  /** To the sink without the filter (already applied). */
+  function deliver(fields: EventFields, ts: number, id: string): void {
+    inSink = true;
+    sink(fields, ts, id);
+    inSink = false;
+  }
+
+  function decodeTo(line: string, lineNo: number, lineHash: number, to: EventSink, keep?: EventFilter): ParseFailure | undefined {
     sink = to;
+    filter = keep;
     try {
       return decodeLine(line, lineNo, lineHash);
     } catch (e) {
@@ -204,6 +227,7 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
       return parseFailure("decoder_error", `internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       sink = noSink;
+      filter = undefined;
     }
   }
 
@@ -222,3 +246,6 @@ export function createDecoder(format: DecoderFormat, opts: DecoderOptions): Stre
 }
 
 function noSink(): void {}
+
+/** `event.id` of an event while a filter decides on it (the filter does not read it). */
+const PENDING_ID = "";

@@ -54,6 +54,16 @@ export interface LineDecoder {
 export type EventSink = (fields: EventFields, ts: number, id: string) => void;
 
 /**
+ * Events a reader wants only the time of (`Engine.pass`): `keep` false hands the event to
+ * `pass` instead of the sink, before the decoder computes its id. `keep` must not read
+ * `event.id` (it holds a placeholder then).
+ */
+export interface EventFilter {
+  keep(fields: EventFields): boolean;
+  pass(ts: number): void;
+}
+
+/**
  * A decoder with an allocation-free path for readers: events go to a sink in line order, no
  * result object or array per line.
  */
@@ -61,9 +71,10 @@ export interface StreamLineDecoder extends LineDecoder {
   /**
    * Decodes one line, handing each event to `emit`; returns why the line failed, or undefined.
    * `lineHash` is fnv1a32(line) when the caller has it (a reader hashing bytes), else -1. An
-   * error thrown by `emit` propagates; any other error becomes a `decoder_error` failure.
+   * error thrown by `emit` (or `filter`) propagates; any other error becomes a `decoder_error`
+   * failure. With `filter`, the events it does not keep go to `filter.pass`.
    */
-  decodeTo(line: string, lineNo: number, lineHash: number, emit: EventSink): ParseFailure | undefined;
+  decodeTo(line: string, lineNo: number, lineHash: number, emit: EventSink, filter?: EventFilter): ParseFailure | undefined;
 }
 
 /** Builds a failure result. */

@@ -4,11 +4,12 @@
  */
 import { createReadStream } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { createDecoder, MAX_LINE_BYTES } from "../parsers/index.js";
+import { createDecoder, type EventFilter, MAX_LINE_BYTES } from "../parsers/index.js";
 import type { EventFields } from "../../engine/event.js";
 import { EventBatchWriter } from "./event-batch.js";
 import { forEachLine } from "./lines.js";
 import { compilePackInput } from "./pack-filter.js";
+import { keyIsRead } from "../../dsl/compile/reads.js";
 import type { DecodeJob, FromDecoder, ToDecoder } from "./threaded-log-file.js";
 
 /** Batches posted and not yet consumed: bounds the memory held by a fast reader. */
@@ -30,7 +31,15 @@ const packed = ((): ReturnType<typeof compilePackInput> | undefined => {
     return undefined; // then every event goes whole: the consumer's own compilation reports
   }
 })();
+/**
+ * Once confirmed: the events no rule can act on go by their time alone, decided before the
+ * decoder computes their ids when the pack does not read `event.id` (else after).
+ */
 let relevant: ((fields: EventFields) => boolean) | undefined;
+const lazyIds = packed !== undefined && !keyIsRead("event.id", packed.pack.reads);
+let filter: EventFilter | undefined;
+const writer = new EventBatchWriter();
+let lineNo = 0;
 
 let ahead = 0;
 let wake: (() => void) | undefined;
@@ -40,7 +49,13 @@ port.on("message", (m: ToDecoder) => {
     const w = wake;
     wake = undefined;
     w?.();
-  } else if (m.type === "pack" && packed !== undefined && m.digest === packed.digest) relevant = packed.pack.relevant;
+  } else if (m.type === "pack" && packed !== undefined && m.digest === packed.digest) {
+    const pack = packed.pack;
+    relevant = pack.relevant;
+    if (lazyIds) filter = { keep: pack.relevant, pass: (ts) => writer.addPassed(ts, lineNo) };
+    // The fields no rule reads stay here.
+    writer.projectTo((key) => keyIsRead(key, pack.reads));
+  }
 });
 
 function post(m: FromDecoder, transfer?: ArrayBuffer[]): void {
@@ -48,13 +63,13 @@ function post(m: FromDecoder, transfer?: ArrayBuffer[]): void {
 }
 
 async function run(): Promise<void> {
-  const writer = new EventBatchWriter();
   for (let file = 0; file < job.files.length; file++) {
     const path = job.files[file] as string;
     const decoder = createDecoder(job.opts.format, { source: path, year: job.opts.year, tz: job.opts.tz });
-    let lineNo = 0;
+    lineNo = 0;
     const sink = (fields: EventFields, ts: number, id: string): void => {
-      if (relevant === undefined || relevant(fields)) writer.add(fields, ts, id, lineNo);
+      // With the filter, the decoder has kept only the relevant events.
+      if (filter !== undefined || relevant === undefined || relevant(fields)) writer.add(fields, ts, id, lineNo);
       else writer.addPassed(ts, lineNo);
     };
     const flush = async (): Promise<void> => {
@@ -70,10 +85,11 @@ async function run(): Promise<void> {
         createReadStream(path, { highWaterMark: 1 << 19 }),
         (line, n, lineHash) => {
           lineNo = n;
-          const f = decoder.decodeTo(line, n, lineHash, sink);
+          const f = decoder.decodeTo(line, n, lineHash, sink, filter);
           if (f !== undefined && f.reason !== "empty_line") writer.addFailure(n, f.reason, f.message);
         },
-        { maxLineBytes: MAX_LINE_BYTES, afterChunk: flush },
+        // With lazy ids, few lines need their hash (the decoder hashes those it keeps).
+        { maxLineBytes: MAX_LINE_BYTES, afterChunk: flush, hashLines: !lazyIds },
       );
     } catch (err) {
       await flush();

@@ -142,4 +142,29 @@ describe("event batches", () => {
     for (let i = 0; i < 5_000; i++) events.push({ fields: { "source.ip": `10.0.${i >> 8}.${i & 255}`, "event.category": "authentication" }, ts: i, id: String(i), line: i });
     expectSame(roundTrip(events, 1_000), events);
   });
+
+  test.prop([fc.array(fields, { maxLength: 30 }), fc.array(key, { maxLength: 6 }), fc.array(key, { maxLength: 6 }), fc.nat()])(
+    "sends only the projected keys, in order, with their values (the projection may change between events)",
+    (evs, keep1, keep2, at) => {
+      const split = evs.length === 0 ? 0 : at % (evs.length + 1);
+      const kept1 = new Set(keep1);
+      const kept2 = new Set(keep2);
+      const w = new EventBatchWriter();
+      w.projectTo((k) => kept1.has(k));
+      const r = new EventBatchReader();
+      const out: Sent[] = [];
+      evs.forEach((f, i) => {
+        if (i === split) w.projectTo((k) => kept2.has(k));
+        w.add(f, i, `id${i}`, i + 1);
+      });
+      r.read(structuredClone(w.take()), (f, ts, id, line) => out.push({ fields: f, ts, id, line }));
+      const want = evs.map((f, i) => {
+        const kept = i < split ? kept1 : kept2;
+        const o: EventFields = {};
+        for (const k of Object.keys(f)) if (kept.has(k)) Object.defineProperty(o, k, { value: f[k], writable: true, enumerable: true, configurable: true });
+        return { fields: o, ts: i, id: `id${i}`, line: i + 1 };
+      });
+      expectSame(out, want);
+    },
+  );
 });

@@ -61,6 +61,10 @@ const MAX_DICT = 65_536;
 /** Shapes and trie nodes kept: past either, both sides start over with the next batch. */
 const MAX_SHAPES = 4_096;
 const MAX_NODES = 65_536;
+/** Keys whose projection a trie node remembers. */
+const MAX_MET_KEYS = 16;
+/** Keys whose projection is remembered (then it starts over). */
+const MAX_KEPT_KEYS = 4_096;
 /** A field is sent without the dictionary after this many misses, if they are a quarter of its look-ups. */
 const VARIED_MISSES = 1_000;
 
@@ -81,6 +85,11 @@ class ShapeNode {
   looks = 0;
   misses = 0;
   varied = false;
+  /** Keys met right after this node and whether the projection keeps them (see EventBatchWriter.projectTo). */
+  readonly metKeys: string[] = [];
+  readonly metKept: boolean[] = [];
+  /** The projection (EventBatchWriter's count of projectTo calls) the two lists were made under. */
+  metProjection = 0;
 
   constructor(
     readonly parent: ShapeNode | undefined,
@@ -127,9 +136,34 @@ export class EventBatchWriter {
   private objs: unknown[] = [];
   private failures: BatchFailure[] = [];
   private events = 0;
+  /** Keys sent (see {@link projectTo}), decided once per key; undefined: all. */
+  private keyKept: ((key: string) => boolean) | undefined;
+  private readonly keptKeys = new Map<string, boolean>();
+  /** Counts projectTo calls: a trie node's remembered decisions hold for one projection. */
+  private projection = 0;
 
   get size(): number {
     return this.events + this.failures.length;
+  }
+
+  /**
+   * From now on, sends only the keys for which `keep` is true (decided once per key: a
+   * bounded number of keys is remembered). The receiver's objects lack the others.
+   */
+  projectTo(keep: (key: string) => boolean): void {
+    this.keyKept = keep;
+    this.keptKeys.clear();
+    this.projection++;
+  }
+
+  private kept(key: string): boolean {
+    let k = this.keptKeys.get(key);
+    if (k === undefined) {
+      k = (this.keyKept as (key: string) => boolean)(key);
+      if (this.keptKeys.size >= MAX_KEPT_KEYS) this.keptKeys.clear();
+      this.keptKeys.set(key, k);
+    }
+    return k;
   }
 
   addFailure(line: number, reason: string, message: string): void {
@@ -164,9 +198,31 @@ export class EventBatchWriter {
     strs.push(id);
     let node = this.root;
     let count = 0;
+    const project = this.keyKept !== undefined;
     // Own enumerable keys in order, as the receiver's literal will have them (for-in walks
     // them in the order of Object.keys: the decoders' objects inherit nothing enumerable).
     for (const key in fields) {
+      if (project) {
+        // Decided once per trie node and key (identity comparisons), else by the writer's map.
+        const met = node.metKeys;
+        if (node.metProjection !== this.projection) {
+          met.length = 0;
+          node.metKept.length = 0;
+          node.metProjection = this.projection;
+        }
+        let c = 0;
+        while (c < met.length && met[c] !== key) c++;
+        let keep: boolean;
+        if (c < met.length) keep = node.metKept[c] as boolean;
+        else {
+          keep = this.kept(key);
+          if (c < MAX_MET_KEYS) {
+            met.push(key);
+            node.metKept.push(keep);
+          }
+        }
+        if (!keep) continue;
+      }
       if (++count > 64 && at + 1 > nums.length) nums = this.grow(at, at + 64);
       const v = fields[key];
       switch (typeof v) {

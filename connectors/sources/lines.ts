@@ -17,6 +17,11 @@ export interface LineReadOptions {
   readonly maxLineBytes?: number;
   /** Awaited after each chunk's lines: back-pressure for a reader that hands events on in batches. */
   readonly afterChunk?: () => Promise<void>;
+  /**
+   * Hash ASCII lines from their bytes on the way (default true). False for a caller that
+   * needs the hash of few lines: each gets -1, and the decoder hashes the text when it must.
+   */
+  readonly hashLines?: boolean;
 }
 
 /**
@@ -50,6 +55,7 @@ function fnvBytes(buf: Uint8Array, from: number, to: number): number {
  */
 export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineReadOptions = {}): Promise<number> {
   const maxLine = opts.maxLineBytes ?? Number.POSITIVE_INFINITY;
+  const hashLines = opts.hashLines ?? true;
   /** Bytes of an unfinished line carried over from earlier chunks. */
   let carry: Buffer[] = [];
   let carryBytes = 0;
@@ -59,7 +65,7 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
   const single = (bytes: Buffer): void => {
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === 13) end--;
-    if (isAscii(bytes.subarray(0, end))) onLine(bytes.toString("latin1", 0, end), ++lineNo, fnvBytes(bytes, 0, end));
+    if (isAscii(bytes.subarray(0, end))) onLine(bytes.toString("latin1", 0, end), ++lineNo, hashLines ? fnvBytes(bytes, 0, end) : -1);
     else onLine(bytes.toString("utf8", 0, end), ++lineNo, -1);
   };
 
@@ -74,6 +80,7 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
   /** The complete lines of `chunk[from, to]` (`to` is a `\n`), as one string sliced per line. */
   const block = (chunk: Buffer, from: number, to: number): void => {
     const ascii = isAscii(chunk.subarray(from, to));
+    const hash = ascii && hashLines;
     // Whole lines end at a `\n`, which never splits a UTF-8 sequence.
     const text = chunk.toString(ascii ? "latin1" : "utf8", from, to + 1);
     let s = 0;
@@ -81,7 +88,7 @@ export async function forEachLine(stream: Readable, onLine: OnLine, opts: LineRe
     while (nl !== -1) {
       let e = nl;
       if (e > s && text.charCodeAt(e - 1) === 13) e--;
-      onLine(text.slice(s, e), ++lineNo, ascii ? fnvBytes(chunk, from + s, from + e) : -1);
+      onLine(text.slice(s, e), ++lineNo, hash ? fnvBytes(chunk, from + s, from + e) : -1);
       s = nl + 1;
       nl = text.indexOf("\n", s);
     }
