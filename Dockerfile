@@ -21,6 +21,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY rules ./rules
+COPY schema ./schema
 # The code stays root-owned and read-only to the service; it runs as the image's
 # unprivileged `node` user, which owns /app only so that the embedded mode can keep its
 # local data folder there (mount a volume on /app/.vigil-data to keep it).
