@@ -27,6 +27,8 @@ const PEM = /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----[\s\S]{0,16384}?(?:-----END ([
 const ASSIGNMENT = /\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret)(["']?\s*[:=]\s*["']?)([^\s"',;&]{4,512})/gi;
 
 const MASKED = "[masked]";
+/** The shortest text any pattern masks: `pwd=` and four characters. */
+const MIN_MASKED = 8;
 
 function maskDigitsKeepLast4(s: string): string {
   let keep = 4;
@@ -69,7 +71,8 @@ function maskCardRun(run: string, counts: MaskCounts | undefined): string {
 
 /** Masks the sensitive values in a text; counts them in `counts` when given. */
 export function maskText(text: string, counts?: MaskCounts): string {
-  if (text.length === 0) return text;
+  // Nothing masked is shorter (a `pwd=` assignment of four characters is the shortest).
+  if (text.length < MIN_MASKED) return text;
   let s = text;
   if (/\d{4}/.test(s) || /\d[ -]\d/.test(s)) {
     s = s.replace(CARD, (m) => maskCardRun(m, counts));

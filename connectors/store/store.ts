@@ -40,6 +40,7 @@ import { canonicalJson, hashId } from "./canonical.js";
 import { err, ok, StoreInputError } from "./errors.js";
 import { computeKpis } from "./kpis.js";
 import { migrate } from "./migrations.js";
+import { maskValue } from "../../engine/mask.js";
 import { arr, iso, isoOrNull, num, obj, strOrNull } from "./rows.js";
 
 export const DEFAULT_GROUP_WINDOW_MS = 3_600_000;
@@ -264,7 +265,7 @@ export class SqlIncidentStore implements IncidentStore {
           group_key: g,
           title: a.title,
           severity: a.severity,
-          keys: a.keys,
+          keys: maskValue(a.keys),
           service: serviceOf(a.keys),
           first_event_at: a.first_event_at,
           first_fired_at: a.fired_at,
@@ -287,7 +288,7 @@ export class SqlIncidentStore implements IncidentStore {
         severity: a.severity,
         risk: a.risk ?? null,
         tags: a.tags,
-        keys: a.keys,
+        keys: maskValue(a.keys),
         count: a.count,
         value: a.value ?? null,
         first_event_at: a.first_event_at,
@@ -296,7 +297,7 @@ export class SqlIncidentStore implements IncidentStore {
         detected_at: a.detected_at,
         suppressed: a.suppressed,
         evidence: a.evidence,
-        actions: a.actions,
+        actions: maskValue(a.actions),
       });
     }
 

@@ -225,6 +225,24 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(await store.alertIncident("unknown")).toBeUndefined();
       });
 
+      it("masks card numbers and secrets in the keys and action arguments it stores, and groups by the real keys", async () => {
+        const card = "4111 1111 1111 1111";
+        const keys = { "payload.outbound": card, "service.name": "payments" };
+        const actions = [{ action: "notify", mode: "enforce" as const, args: { channel: "privacy", text: `leak: ${card}, password=hunter2hunter2` } }];
+        const a = makeAlert({ rule: "dlp_card_number", keys, actions });
+        const b = makeAlert({ rule: "dlp_card_number", keys: { ...keys, "payload.outbound": "5500 0000 0000 0004" }, actions: [] });
+        await store.write([a, b], []);
+        const page = await store.listIncidents({}, 10, null);
+        // Two cards, two incidents: the ids and grouping come from the unmasked keys.
+        expect(page.items).toHaveLength(2);
+        const inc = page.items.find((i) => i.id === incidentId(a.rule, a.keys, a.id));
+        expect(inc?.keys).toEqual({ "payload.outbound": "**** **** **** 1111", "service.name": "payments" });
+        const detail = await store.getIncident(inc?.id ?? "");
+        expect(detail?.alerts[0]?.keys).toEqual(inc?.keys);
+        expect(JSON.stringify(detail?.alerts[0]?.actions)).not.toMatch(/4111 1111|hunter2/);
+        expect(detail?.alerts[0]?.actions).toMatchObject([{ action: "notify", args: { channel: "privacy", text: "leak: **** **** **** 1111, password=[masked]" } }]);
+      });
+
       it("is idempotent: writing the same alerts again changes nothing", async () => {
         const batch = [makeAlert({ fired_at: T0 }), makeAlert({ fired_at: at(T0, 10 * MIN) }), makeAlert({ keys: { "source.address": "192.0.2.9" } })];
         await store.write(batch, []);
