@@ -53,6 +53,18 @@ describe("configuration", () => {
     expect(readConfigFile("v.yaml", "input:\n  tz: Europe/Berlin\n").values.get("input.tz")).toBe("Europe/Berlin");
   });
 
+  test("an input format or log level that is not one of the known ones is refused where it is written", () => {
+    const { values, errors } = readConfigFile("vigil.yaml", "log_level: verbos\ninput:\n  format: sshdd\n");
+    expect(errors.map(formatConfigError)).toEqual([
+      "vigil.yaml:1:12: error E_CONFIG: log_level: must be one of fatal, error, warn, info, debug, trace, silent",
+      "vigil.yaml:3:11: error E_CONFIG: input.format: must be one of auto, json, sshd, syslog, access, api (did you mean sshd?)",
+    ]);
+    expect(values.size).toBe(0);
+    const ok = readConfigFile("v.yaml", "log_level: debug\ninput:\n  format: access\n");
+    expect(ok.errors).toEqual([]);
+    expect(ok.values.get("input.format")).toBe("access");
+  });
+
   test("the response section is checked where it is written: every problem, at its position", () => {
     const text = "response:\n  mode: enforced\n  retry:\n    attempts: 0\n  allowlist:\n    addresses: [10.0.0.0/8, not-an-ip, 300.1.1.1]\n";
     expect(readConfigFile("vigil.yaml", text).errors.map(formatConfigError)).toEqual([

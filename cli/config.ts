@@ -6,6 +6,7 @@
  * checks), and a setting the table does not know is an error with its line and column.
  */
 import { readFileSync } from "node:fs";
+import { DECODER_FORMATS } from "../connectors/parsers/index.js";
 import { parseResponseConfig } from "../connectors/responders/config.js";
 import { closest } from "../dsl/suggest.js";
 import { zoneProblem } from "./zone-check.js";
@@ -29,19 +30,24 @@ export interface Setting {
   readonly doc: string;
 }
 
+/** A check that a text setting is one of `values`. */
+function oneOf(values: readonly string[]): (value: string) => string | undefined {
+  return (v) => (values.includes(v) ? undefined : `must be one of ${values.join(", ")}${closest(v, values) === undefined ? "" : ` (did you mean ${closest(v, values)}?)`}`);
+}
+
 /** Every setting `vigil run` reads. */
 export const SETTINGS: readonly Setting[] = [
   { path: "rules", env: "VIGIL_RULES", type: "string", doc: "rule pack directory (default: ./rules, else the shipped pack)" },
   { path: "policy", env: "VIGIL_POLICY", type: "string", doc: "platform policy file (security-policies.yaml) whose values the packs read as parameters" },
   { path: "data_dir", env: "VIGIL_DATA_DIR", type: "string", default: ".vigil", doc: "embedded default: where the embedded database, models and state live" },
-  { path: "log_level", env: "VIGIL_LOG_LEVEL", type: "string", default: "info", doc: "pino log level (logs are JSON lines on stderr)" },
+  { path: "log_level", env: "VIGIL_LOG_LEVEL", type: "string", default: "info", check: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), doc: "pino log level: fatal, error, warn, info, debug, trace or silent (logs are JSON lines on stderr)" },
   { path: "shutdown_timeout", env: "VIGIL_SHUTDOWN_TIMEOUT", type: "duration", default: 10_000, min: 1, doc: "on SIGTERM/SIGINT: time allowed to finish in-flight work, checkpoint, acknowledge and close before exiting with status 1" },
   { path: "alerts_stdout", env: "VIGIL_ALERTS_STDOUT", type: "bool", default: true, doc: "print each alert as a JSON line on stdout" },
 
   { path: "input.files", type: "list", default: [], doc: "embedded default: log or event files to read (`-` for stdin); `--input`" },
   { path: "input.follow", env: "VIGIL_FOLLOW", type: "bool", default: false, doc: "embedded default: follow the input files like `tail -F` (rotation and truncation handled); `--follow`" },
   { path: "input.poll_interval", type: "duration", default: 250, min: 1, doc: "how often a followed file is checked for growth" },
-  { path: "input.format", type: "string", default: "auto", doc: "input format: auto, json, sshd, syslog" },
+  { path: "input.format", type: "string", default: "auto", check: oneOf(DECODER_FORMATS), doc: `input format: ${DECODER_FORMATS.join(", ")}` },
   { path: "input.year", type: "int", min: 1, max: 9999, doc: "year of syslog timestamps (default: inferred)" },
   { path: "input.tz", type: "string", default: "UTC", check: zoneProblem, doc: "time zone of syslog timestamps (IANA name)" },
   { path: "input.max_queued_events", type: "int", default: 50_000, min: 1, doc: "embedded default: events queued in the in-process bus before producers (files, HTTP ingest) wait" },

@@ -19,6 +19,8 @@ export { fnv1a32, fnv1a32Hex, formatEventId, hashHex, lineEventId, sourceBasenam
 export { parseSshdMessage } from "./sshd.js";
 
 export type DecoderFormat = "auto" | "json" | "sshd" | "syslog" | "access" | "api";
+/** Every {@link DecoderFormat}, as the CLI and the configuration accept them. */
+export const DECODER_FORMATS: readonly DecoderFormat[] = ["auto", "json", "sshd", "syslog", "access", "api"];
 
 export interface DecoderOptions extends SyslogOptions {
   /** The source's path or name; its basename prefixes derived event ids. */
