@@ -17,8 +17,9 @@ describe("createDecodingIngest", () => {
     const body = Buffer.from('{"@timestamp":"2026-01-01T00:00:00Z"}\r\n\n[1]\n{"@timestamp":"2026-01-01T00:00:01Z","event":{"id":"e2"}}');
     const r = await ingest.ingest(body, "application/x-ndjson", actor);
     expect(r.accepted).toBe(2);
-    expect(r.rejected.map((x) => x.line)).toEqual([2, 3]);
-    expect(r.rejected[1]?.reason).toMatch(/^not_an_object/);
+    // The blank line 2 is skipped, as in files.
+    expect(r.rejected.map((x) => x.line)).toEqual([3]);
+    expect(r.rejected[0]?.reason).toMatch(/^not_an_object/);
     expect(got).toHaveLength(1);
     expect(got[0]?.[1]?.fields).toMatchObject({ event: { id: "e2" } });
     expect(got[0]?.map((e) => [e.id, e.line, e.ts])).toEqual([
@@ -27,6 +28,16 @@ describe("createDecodingIngest", () => {
     ]);
     // An event without an id gets a deterministic one from its source and line.
     expect(got[0]?.[0]?.id).toMatch(/^api:1-/);
+  });
+
+  it("reports refusals to onRejected with a reason code, skips a byte-order mark, and refuses a request without events", async () => {
+    const seen: string[] = [];
+    const counted = createDecodingIngest({ deliver: () => Promise.resolve(), onRejected: (r) => seen.push(...r.map((x) => x.reason.split(":")[0] ?? "")) });
+    expect(await counted.ingest(Buffer.from('\uFEFF{"@timestamp":1}\n{"x":1}\n'), "application/x-ndjson", actor)).toMatchObject({ accepted: 1, rejected: [{ line: 2 }] });
+    expect(await counted.ingest(Buffer.from("{nope"), "application/json", actor)).toMatchObject({ accepted: 0, rejected: [{ line: 1 }] });
+    expect(await counted.ingest(Buffer.from("[]"), "application/json", actor)).toMatchObject({ accepted: 0, rejected: [{ line: 1 }] });
+    expect(await counted.ingest(Buffer.from("\n\n"), "application/x-ndjson", actor)).toMatchObject({ accepted: 0, rejected: [{ line: 1 }] });
+    expect(seen).toEqual(["missing_timestamp", "invalid_json", "no_events", "no_events"]);
   });
 
   it("reads an epoch-millisecond @timestamp as files do, not as a year", async () => {
@@ -44,7 +55,7 @@ describe("createDecodingIngest", () => {
       [3, "bad_timestamp"],
     ]);
     const bad = await ingest.ingest(Buffer.from("[{"), "application/json", actor);
-    expect(bad).toMatchObject({ accepted: 0, rejected: [{ line: 1, reason: expect.stringMatching(/^invalid JSON/) as unknown }] });
+    expect(bad).toMatchObject({ accepted: 0, rejected: [{ line: 1, reason: expect.stringMatching(/^invalid_json: /) as unknown }] });
   });
 
   it("refuses an event dated beyond the future skew, listing it, and takes the rest", async () => {

@@ -29,6 +29,8 @@ export interface DecodingIngestOptions {
    * the engine would refuse them, so that the answer lists them (the pack's `future_skew`).
    */
   readonly futureSkewMs?: () => number;
+  /** Told of each request's refused lines (metrics, logs), after the answer is decided. */
+  onRejected?(rejected: readonly IngestRejection[]): void;
 }
 
 export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
@@ -38,14 +40,17 @@ export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
         source: opts.source ?? "api",
         ...(opts.now !== undefined ? { now: opts.now } : {}),
       });
-      const text = body.toString("utf8");
+      // A byte-order mark some tools write is no part of the first event.
+      const text = body.toString("utf8").replace(/^\uFEFF/, "");
       let lines: string[];
       if (contentType === "application/json") {
         let doc: unknown;
         try {
           doc = JSON.parse(text);
         } catch (e) {
-          return { accepted: 0, rejected: [{ line: 1, reason: `invalid JSON: ${e instanceof Error ? e.message : String(e)}` }] };
+          const rejected = [{ line: 1, reason: `invalid_json: ${e instanceof Error ? e.message : String(e)}` }];
+          opts.onRejected?.(rejected);
+          return { accepted: 0, rejected };
         }
         lines = (Array.isArray(doc) ? doc : [doc]).map((d) => JSON.stringify(d) ?? "null");
       } else {
@@ -66,10 +71,13 @@ export function createDecodingIngest(opts: DecodingIngestOptions): EventIngest {
           if (ts > limit) future = ts;
           else events.push({ fields, ts, id, line: i + 1 });
         });
-        if (failure !== undefined) rejected.push({ line: i + 1, reason: `${failure.reason}: ${failure.message}` });
+        // A blank line is no event, as in files (skipped, not refused).
+        if (failure !== undefined && failure.reason !== "empty_line") rejected.push({ line: i + 1, reason: `${failure.reason}: ${failure.message}` });
         else if (future !== undefined) rejected.push({ line: i + 1, reason: `future_timestamp: ${futureTimestampMessage(future, clock, limit - clock)}` });
       }
+      if (events.length === 0 && rejected.length === 0) rejected.push({ line: 1, reason: "no_events: the request holds no event (an empty array, or only blank lines)" });
       if (events.length > 0) await opts.deliver(events, actor);
+      if (rejected.length > 0) opts.onRejected?.(rejected);
       return { accepted: events.length, rejected };
     },
   };

@@ -38,6 +38,8 @@ export interface RuntimeDeps {
   readonly log: Logger;
   /** Whether the job is long-lived (JetStream, or following files): the API is served then by default. */
   readonly longLived: boolean;
+  /** Counts a line or event that HTTP ingest refused, by its reason code (the metrics). */
+  readonly ingestRejected?: (reason: string) => void;
 }
 
 export interface Runtime {
@@ -219,6 +221,10 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
       });
       const ingest = createDecodingIngest({
         futureSkewMs: () => futureSkewMs,
+        onRejected: (rejected) => {
+          for (const r of rejected) d.ingestRejected?.(r.reason.slice(0, Math.max(0, r.reason.indexOf(":"))) || r.reason);
+          d.log.warn({ rejected: rejected.length, first: rejected[0] }, "HTTP ingest refused lines or events (listed in the answer)");
+        },
         // The decoder's event time and id (an epoch-ms `@timestamp` is a time, as in files);
         // the position is the event's line in its request.
         deliver: (decoded) => o.deliver(decoded.map((e): EngineEvent => ({ id: e.id, ts: e.ts, seq: 0, fields: e.fields, source: "api", position: e.line }))),

@@ -82,7 +82,7 @@ interface Parts {
 async function openParts(config: Config, pack: CompiledPack, metrics: PipelineMetrics, log: Logger, nats: NatsConnection | undefined, longLived: boolean): Promise<Parts> {
   const files = collectPackFiles([defaultRulesPath(cfg.str(config, "rules"))]);
   const ruleSources = ruleSourcesFromPack(files);
-  const runtime = await openRuntime({ config, pack, ruleSources, registry: metrics.registry, log, longLived, ...(nats === undefined ? {} : { nats }) });
+  const runtime = await openRuntime({ config, pack, ruleSources, registry: metrics.registry, log, longLived, ingestRejected: (r) => metrics.ingestRejected(r), ...(nats === undefined ? {} : { nats }) });
   let response: ResponseRuntime | undefined;
   if (runtime.store !== undefined) {
     const parsed = parseResponseConfig(cfg.section(config, "response"), envFromConfig(config));

@@ -8,6 +8,7 @@ export class PipelineMetrics implements WorkerObserver {
   readonly registry: Registry;
   private readonly eventsTotal: Counter;
   private readonly deadTotal: Counter<"reason">;
+  private readonly ingestRejectedTotal: Counter<"reason">;
   private readonly alertsTotal: Counter<"rule" | "severity">;
   private readonly batchSeconds: Histogram;
   private readonly checkpointSeconds: Histogram;
@@ -20,6 +21,7 @@ export class PipelineMetrics implements WorkerObserver {
     if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "vigil_" });
     this.eventsTotal = new Counter({ name: "vigil_events_total", help: "Events evaluated", registers: [registry] });
     this.deadTotal = new Counter({ name: "vigil_dead_letters_total", help: "Messages, lines or events sent to the dead letters, by reason", labelNames: ["reason"], registers: [registry] });
+    this.ingestRejectedTotal = new Counter({ name: "vigil_ingest_rejected_total", help: "Lines or events of HTTP ingest requests refused (and listed in the answer), by reason", labelNames: ["reason"], registers: [registry] });
     this.alertsTotal = new Counter({ name: "vigil_alerts_total", help: "Alerts raised, by rule and severity", labelNames: ["rule", "severity"], registers: [registry] });
     this.batchSeconds = new Histogram({ name: "vigil_batch_seconds", help: "Time to evaluate a batch and make its effects durable", buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
     this.checkpointSeconds = new Histogram({ name: "vigil_checkpoint_seconds", help: "Time to save a checkpoint and acknowledge", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
@@ -42,6 +44,11 @@ export class PipelineMetrics implements WorkerObserver {
   /** Reads the engine's own counters (late events) when the metrics are scraped. */
   watchEngine(counts: () => { readonly late: number }): void {
     this.engineCounts = counts;
+  }
+
+  /** Counts an HTTP ingest refusal (`reason` is its code: `invalid_json`, `future_timestamp`, …). */
+  ingestRejected(reason: string): void {
+    this.ingestRejectedTotal.inc({ reason });
   }
 
   batch(events: number, _dead: number, ms: number): void {

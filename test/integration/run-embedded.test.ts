@@ -104,11 +104,16 @@ test("follow a file and take HTTP ingest; incidents in PostgreSQL readable throu
     // An event from before the watermark (10 minutes behind): evaluated, and counted as late.
     const stale = { "@timestamp": new Date(Date.now() - 600_000).toISOString(), "event.id": "emb-stale", "event.category": "process", "service.name": "cron" };
     expect((await api("/v1/events", { method: "POST", body: JSON.stringify(stale), headers: { "content-type": "application/json" } })).status).toBe(202);
+    // Refused events are listed in the answer and counted by reason.
+    const refused = await api("/v1/events", { method: "POST", body: '{"no":"time"}\n{broken\n', headers: { "content-type": "application/x-ndjson" } });
+    expect(refused.status).toBe(400);
     const metrics = await until(async () => {
       const text = await (await api("/metrics")).text();
       return /vigil_late_events 1\b/.test(text) ? text : undefined;
     });
     expect(metrics).toMatch(/vigil_events_total \d+/);
+    expect(metrics).toMatch(/vigil_ingest_rejected_total\{reason="missing_timestamp"\} 1/);
+    expect(metrics).toMatch(/vigil_ingest_rejected_total\{reason="invalid_json"\} 1/);
     expect(metrics).toMatch(/vigil_alerts_total\{rule="ssh_bruteforce",severity="high"\} 2/);
     const ready = (await (await api("/readyz")).json()) as { ready: boolean };
     expect(ready.ready).toBe(true);
