@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { DECODER_FORMATS } from "../connectors/parsers/index.js";
 import { parseResponseConfig } from "../connectors/responders/config.js";
 import { closest } from "../dsl/suggest.js";
+import { parseDuration } from "./duration.js";
 import { zoneProblem } from "./zone-check.js";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 
@@ -105,13 +106,7 @@ export type ConfigValue = string | number | boolean | readonly string[] | { read
 /** Resolved settings by path; a setting without a value and without a default is absent. */
 export type Config = ReadonlyMap<string, ConfigValue>;
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `30s`, `5m`, `1h`, `7d` (the rule language's units) in milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+)\s*(ms|s|m|h|d|w)$/.exec(text);
-  return m === null ? undefined : Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-}
+export { parseDuration } from "./duration.js";
 
 const BY_PATH: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.path, s]));
 

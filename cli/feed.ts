@@ -4,6 +4,7 @@ import { type CompiledPack, formatDiagnostic, loadPack } from "../dsl/index.js";
 import type { Engine, EngineEvent } from "../engine/index.js";
 import { type DecodeThread, type PassedEvent, ThreadedReadError } from "../connectors/sources/threaded-log-file.js";
 import { compilePackInput, type PackInput } from "../connectors/sources/pack-filter.js";
+import { readProblem } from "./fs-problem.js";
 import type { Io } from "./io.js";
 import { collectPackFiles, defaultRulesPath } from "./pack-files.js";
 import type { PolicyParams } from "./policy.js";
@@ -92,9 +93,9 @@ export async function feedFiles(
     try {
       const r = await opts.decodeThread.read(0, onEvent, onFailure, stats, onPass);
       if (r.unreadable === undefined) return true;
-      io.err(`cannot read ${r.unreadable.file}: ${r.unreadable.message}`);
+      io.err(`cannot read ${r.unreadable.file}: ${readProblem(new Error(r.unreadable.message))}`);
     } catch (err) {
-      io.err(`cannot read ${err instanceof ThreadedReadError ? err.file : (files[0] ?? "")}: ${(err as Error).message}`);
+      io.err(`cannot read ${err instanceof ThreadedReadError ? err.file : (files[0] ?? "")}: ${readProblem(err)}`);
     }
     return false;
   }
@@ -110,7 +111,7 @@ export async function feedFiles(
         stats,
       );
     } catch (err) {
-      io.err(`cannot read ${file}: ${(err as Error).message}`);
+      io.err(`cannot read ${file}: ${readProblem(err)}`);
       return false;
     }
   }

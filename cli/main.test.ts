@@ -23,6 +23,36 @@ describe("vigil: flags, paths and replay hints", () => {
     expect(text).not.toContain("cannot read");
   });
 
+  test("vigil check --schema: a JSON document that is not an array of paths is an error, not a one-line list", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-schema-"));
+    try {
+      writeFileSync(join(dir, "obj.json"), '{"source.ip": true}');
+      writeFileSync(join(dir, "bad.json"), '["source.ip",');
+      writeFileSync(join(dir, "ok.json"), '["source.ip", "event.category", "event.outcome", "user.name"]');
+      writeFileSync(join(dir, "r.vigil"), 'rule r {\n  severity low\n  when event.category == "authentication" and usr.name == "x"\n}\n');
+      const io = captureIo();
+      expect(await main(["check", "--schema", join(dir, "obj.json"), join(dir, "r.vigil")], io)).toBe(2);
+      expect(io.errLines).toEqual([`vigil: schema ${join(dir, "obj.json")}: a JSON schema must be an array of field paths (strings), e.g. ["source.ip", "user.name"]`]);
+      const io2 = captureIo();
+      expect(await main(["check", "--schema", join(dir, "bad.json"), join(dir, "r.vigil")], io2)).toBe(2);
+      expect(io2.errLines[0]).toMatch(/^vigil: schema .*bad\.json: not valid JSON: /);
+      const io3 = captureIo();
+      expect(await main(["check", "--schema", join(dir, "ok.json"), join(dir, "r.vigil")], io3)).toBe(0);
+      expect(io3.errLines.join("\n")).toContain("unknown field 'usr.name' (did you mean user.name?)");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("vigil run's duration flags take milliseconds or a unit, as the configuration file does", async () => {
+    const io = captureIo();
+    expect(await main(["run", "--checkpoint-interval", "5x"], io)).toBe(2);
+    expect(io.errLines.join("\n")).toContain("argument '5x' is invalid. expected a duration of at least 1 ms, such as 5000 (milliseconds), 5s or 1m");
+    const io2 = captureIo();
+    expect(await main(["run", "--shutdown-timeout", "0s"], io2)).toBe(2);
+    expect(io2.errLines.join("\n")).toContain("argument '0s' is invalid");
+  });
+
   test("vigil run's count flags take the configuration file's ranges", async () => {
     const io = captureIo();
     expect(await main(["run", "--batch", "0"], io)).toBe(2);
@@ -33,6 +63,7 @@ describe("vigil: flags, paths and replay hints", () => {
     [["check", "/nonexistent/rules"]],
     [["replay", "--rules", "/nonexistent/rules", "/nonexistent/auth.log"]],
     [["check", "--schema", "/nonexistent/schema.txt", "/nonexistent/rules"]],
+    [["fmt", "/nonexistent/rules"]],
   ])("a path that cannot be read is named in one line, exit 2: vigil %j", async (argv) => {
     const io = captureIo();
     expect(await main(argv, io)).toBe(2);

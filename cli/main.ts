@@ -2,6 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { registerAnomaly } from "./commands/anomaly-cli.js";
 import type { ConfigValue } from "./config.js";
 import { type Io, processIo } from "./io.js";
+import { parseDuration } from "./duration.js";
+import { isPathProblem, readProblem } from "./fs-problem.js";
 import { zoneProblem } from "./zone-check.js";
 import type { DecoderFormat } from "../connectors/parsers/index.js";
 import type { Topology } from "../connectors/nats/topology.js";
@@ -39,6 +41,15 @@ function parsePositive(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
   return n;
+}
+
+/** A duration: milliseconds, or with a unit as in the configuration file (`5s`, `1m`); at least `min` ms. */
+function durationFlag(min: number): (v: string) => number {
+  return (v) => {
+    const n = /^\d+$/.test(v) ? Number(v) : parseDuration(v);
+    if (n === undefined || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a duration of at least ${min} ms, such as 5000 (milliseconds), 5s or 1m`);
+    return n;
+  };
 }
 
 /** Builds the CLI. Returns the process exit code. */
@@ -124,10 +135,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option("--tz <zone>", "time zone of syslog timestamps (IANA name)", parseZone)
     .option("--nats-url <url>", "NATS server (default: $NATS_URL; without one, the embedded default)")
     .option("--batch <n>", "messages per fetch from JetStream", parsePositive)
-    .option("--checkpoint-interval <ms>", "how often engine state is checkpointed and messages acknowledged", parsePositive)
+    .option("--checkpoint-interval <duration>", "how often engine state is checkpointed and messages acknowledged (ms, or 5s, 1m)", durationFlag(1))
     .option("--max-ack-pending <n>", "most unacknowledged messages in flight", parsePositive)
-    .option("--shutdown-timeout <ms>", "on SIGTERM: time allowed to drain before exiting with status 1", parsePositive)
-    .option("--stop-when-idle <ms>", "stop once the stream has been idle this long (tests, benchmarks)", parseCount)
+    .option("--shutdown-timeout <duration>", "on SIGTERM: time allowed to drain before exiting with status 1 (ms, or 10s)", durationFlag(1))
+    .option("--stop-when-idle <duration>", "stop once the stream has been idle this long (tests, benchmarks; ms, or 2s)", durationFlag(0))
     .action(
       async (o: {
         config?: string;
@@ -214,10 +225,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return 2;
     }
     // A path on the command line that cannot be read (rules, schema, policy): say which, no stack.
-    const fsErr = err as NodeJS.ErrnoException;
-    if (typeof fsErr.path === "string" && (fsErr.code === "ENOENT" || fsErr.code === "EACCES" || fsErr.code === "ENOTDIR" || fsErr.code === "EISDIR")) {
-      const why = { ENOENT: "no such file or directory", EACCES: "permission denied", ENOTDIR: "not a directory", EISDIR: "is a directory" }[fsErr.code];
-      io.err(`vigil: cannot read ${fsErr.path}: ${why}`);
+    if (isPathProblem(err)) {
+      io.err(`vigil: cannot read ${err.path}: ${readProblem(err)}`);
       return 2;
     }
     throw err;

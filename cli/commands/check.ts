@@ -16,7 +16,17 @@ export function runCheck(paths: readonly string[], opts: CheckOptions, io: Io): 
     io.err(`no .vigil files under ${paths.join(" ")}`);
     return 1;
   }
-  const pack = loadPack(files, opts.schema === undefined ? {} : { schema: parseSchema(readFileSync(opts.schema, "utf8")) });
+  let schema: Set<string> | undefined;
+  if (opts.schema !== undefined) {
+    try {
+      schema = parseSchema(readFileSync(opts.schema, "utf8"));
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      io.err(`vigil: schema ${opts.schema}: ${err.message}`);
+      return 2;
+    }
+  }
+  const pack = loadPack(files, schema === undefined ? {} : { schema });
   for (const d of pack.diagnostics) io.err(formatDiagnostic(d));
   const errors = pack.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = pack.diagnostics.length - errors;

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { formatDiagnostic, SourceFile, type PackFile } from "../../dsl/index.js";
 import { formatSource } from "../../dsl/printer.js";
 import { collectPackFiles } from "../pack-files.js";
+import { isPathProblem } from "../fs-problem.js";
 import type { Io } from "../io.js";
 
 export interface FmtOptions {
@@ -22,6 +23,8 @@ export function runFmt(paths: readonly string[], opts: FmtOptions, io: Io): numb
   try {
     found = collectPackFiles(paths);
   } catch (err) {
+    // A path that cannot be read is said as for every command (main: one line, exit 2).
+    if (isPathProblem(err)) throw err;
     io.err(`vigil fmt: ${(err as Error).message}`);
     return 1;
   }

@@ -62,7 +62,7 @@ describe.skipIf(!existsSync(join(root, "dist/cli/main.js")))("replay with a deco
     expectSameReplay(["examples/auth.log", mixed]);
     const r = replay(["examples/auth.log", join(dir, "missing.log"), mixed], "on");
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`cannot read ${join(dir, "missing.log")}: ENOENT`);
+    expect(r.err).toContain(`cannot read ${join(dir, "missing.log")}: no such file or directory`);
     expectSameReplay(["examples/auth.log", join(dir, "missing.log"), mixed]);
   });
 

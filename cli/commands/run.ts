@@ -19,6 +19,7 @@ import type { AlertSink, DeadLetter, DeadLetterSink } from "../../engine/pipelin
 import { alertCollector, runWorker, type WorkerObserver } from "../../engine/worker.js";
 import { cfg, type Config, envFromConfig } from "../config.js";
 import { loadRulesOrReport } from "../feed.js";
+import { readProblem } from "../fs-problem.js";
 import type { Io } from "../io.js";
 import { collectPackFiles, defaultRulesPath } from "../pack-files.js";
 import { openRuntime, type Runtime, SequentialSink } from "../runtime.js";
@@ -296,7 +297,7 @@ async function runEmbedded(
         try {
           seq = follow && file !== "-" ? await followFile(file, opts, seq, producer, stats, { pollMs: cfg.num(config, "input.poll_interval") ?? 250 }, signal) : await feedFile(file, opts, seq, producer, stats);
         } catch (err) {
-          io.err(`cannot read ${file}: ${(err as Error).message}`);
+          io.err(`cannot read ${file}: ${readProblem(err)}`);
           readError = true;
           return;
         }

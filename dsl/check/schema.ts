@@ -34,10 +34,22 @@ export function checkFieldsAgainstSchema(ctx: CheckContext, at: Located, schema:
   visit(at.decl, false);
 }
 
-/** A schema file: one field path a line (`#` comments), or a JSON array of paths. */
+/**
+ * A schema file: one field path a line (`#` comments), or a JSON array of paths. Throws a
+ * RangeError saying what is wrong with a JSON document that is not an array of paths.
+ */
 export function parseSchema(text: string): Set<string> {
   const t = text.trim();
-  if (t.startsWith("[")) return new Set((JSON.parse(t) as unknown[]).filter((x): x is string => typeof x === "string"));
+  if (t.startsWith("[") || t.startsWith("{")) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(t);
+    } catch (err) {
+      throw new RangeError(`not valid JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(doc) || !doc.every((x) => typeof x === "string")) throw new RangeError("a JSON schema must be an array of field paths (strings), e.g. [\"source.ip\", \"user.name\"]");
+    return new Set(doc as string[]);
+  }
   return new Set(
     t
       .split(/\r?\n/)
