@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { main } from "../main.js";
 
@@ -42,6 +45,29 @@ describe("run and replay on bad input", () => {
     } finally {
       if (env !== undefined) process.env.NATS_URL = env;
       delete process.env.VIGIL_STORE;
+    }
+  });
+
+  test("input files of which no line decodes: both commands say to check --format and exit 1", async () => {
+    const env = process.env.NATS_URL;
+    delete process.env.NATS_URL;
+    process.env.VIGIL_STORE = "false";
+    const dir = mkdtempSync(join(tmpdir(), "vigil-undecodable-"));
+    try {
+      const file = join(dir, "noise.log");
+      writeFileSync(file, "\u0000\u0001binary\nnot a log line\n\n");
+      for (const cmd of [
+        ["replay", file],
+        ["run", "--input", file],
+      ]) {
+        const errs: string[] = [];
+        expect(await main(cmd, { out: () => undefined, err: (l) => errs.push(l) }), cmd.join(" ")).toBe(1);
+        expect(errs.join("\n")).toMatch(/none of the 2 non-blank lines (of the input files )?could be decoded as auto: check --format/);
+      }
+    } finally {
+      if (env !== undefined) process.env.NATS_URL = env;
+      delete process.env.VIGIL_STORE;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

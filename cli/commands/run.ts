@@ -333,5 +333,11 @@ async function runEmbedded(
     dead_letters: result.deadLetters,
     alerts: result.alerts,
   });
+  // Input files were read and not one line became an event: most likely the wrong format (as replay says).
+  const undecodable = [...stats.failures].reduce((n, [reason, k]) => (reason === "empty_line" ? n : n + k), 0);
+  if (!readError && files.length > 0 && stats.events === 0 && undecodable > 0) {
+    io.err(`vigil run: none of the ${undecodable} non-blank lines of the input files could be decoded as ${opts.format}: check --format (auto, json, sshd, syslog, access, api)`);
+    return 1;
+  }
   return readError ? 1 : 0;
 }
