@@ -48,7 +48,7 @@ export function parseSchema(text: string): Set<string> {
       throw new RangeError(`not valid JSON: ${(err as Error).message}`);
     }
     if (!Array.isArray(doc) || !doc.every((x) => typeof x === "string")) throw new RangeError("a JSON schema must be an array of field paths (strings), e.g. [\"source.ip\", \"user.name\"]");
-    return new Set(doc as string[]);
+    return new Set(doc);
   }
   return new Set(
     t
