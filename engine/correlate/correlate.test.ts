@@ -119,6 +119,86 @@ describe("property: sequences agree with the reference model", () => {
   });
 });
 
+/**
+ * Reference model of docs/language.md's sequence semantics, for streams in arrival order (out
+ * of order within the lateness): per key and stage (A's matched so far), only the partial with
+ * the latest start; an event tried against the stages from last to first, extending one whose
+ * last event is no later than it and whose start is within D; an A also starts a partial;
+ * completion and `until` clear the key. Returns [key, index of the first event, count].
+ */
+function referenceSequenceArrival(events: readonly { ts: number; k?: string; t: string; i: number }[], n: number, d: number): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  const stages = new Map<string, ({ start: number; last: number; first: number } | undefined)[]>();
+  for (const e of events) {
+    if (e.k === undefined) continue;
+    if (e.t === "U") {
+      stages.delete(e.k);
+      continue;
+    }
+    if (e.t !== "A" && e.t !== "B") continue;
+    const st = stages.get(e.k) ?? [];
+    stages.set(e.k, st);
+    let done = false;
+    for (let s = n; s >= 1; s--) {
+      const p = st[s];
+      if (p === undefined || e.ts < p.last || e.ts - p.start > d) continue;
+      if (s === n) {
+        if (e.t !== "B") continue;
+        out.push([e.k, p.first, n + 1]);
+        stages.delete(e.k);
+        done = true;
+        break;
+      }
+      if (e.t !== "A") continue;
+      const cur = st[s + 1];
+      if (cur === undefined || cur.start <= p.start) st[s + 1] = { start: p.start, last: e.ts, first: p.first };
+    }
+    if (done || e.t !== "A") continue;
+    const cur = st[1];
+    if (cur === undefined || cur.start <= e.ts) st[1] = { start: e.ts, last: e.ts, first: e.i };
+  }
+  return out;
+}
+
+describe("property: sequences on streams out of order within the lateness agree with the reference model", () => {
+  test("latest start per stage, arrival order, until", () => {
+    const evArb = fc.record({
+      dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 6_000 })),
+      k: fc.option(fc.constantFrom("a", "b"), { nil: undefined }),
+      t: fc.constantFrom("A", "A", "A", "B", "B", "C", "U"),
+      delay: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30_000 })), // lateness is 30 s
+    });
+    fc.assert(
+      fc.property(fc.array(evArb, { maxLength: 80 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom(5_000, 15_000), (evs, n, d) => {
+        let ts = 0;
+        const timed = evs.map((e, i) => ({ ts: (ts += e.dt), k: e.k, t: e.t, i, arrive: ts + e.delay }));
+        const arrival = [...timed].sort((x, y) => x.arrive - y.arrive || x.i - y.i);
+        const rule = `rule s { severity low sequence by k within ${d}ms { a: t == "A" repeat >= ${n}  b: t == "B" } until t == "U" }`;
+        const pack = loadPack([{ path: "t.vigil", text: rule }]);
+        const alerts: Alert[] = [];
+        const engine = new Engine(pack, { onAlert: (a) => alerts.push(a), now: NOW });
+        for (const e of arrival) {
+          const r = engine.process({ id: `e${e.i}`, ts: T0 + e.ts, seq: e.i, fields: e.k === undefined ? { t: e.t } : { t: e.t, k: e.k }, source: "t", position: e.i + 1 });
+          expect(r).toEqual({ accepted: true, late: false });
+        }
+        const got = alerts.map((a) => [a.keys.k as string, Number(a.evidence.event_ids[0]?.slice(1)), a.count]);
+        expect(got).toEqual(referenceSequenceArrival(arrival, n, d));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test("a first step arriving late, dated before the kept start, does not replace it (the match still completes)", () => {
+    const rule = `rule s2 { severity low sequence by k within 10s { a: v == 1  b: v == 2 } }`;
+    const a = run(rule, [
+      { t: 15_000, f: { k: "x", v: 1 } },
+      { t: 14_000, f: { k: "x", v: 1 } },
+      { t: 24_500, f: { k: "x", v: 2 } },
+    ]);
+    expect(a.map((x) => [x.evidence.event_ids, x.count])).toEqual([[["e0", "e2"], 2]]);
+  });
+});
+
 describe("absence", () => {
   const RULE = `rule hb { severity low when dataset == "heartbeat" absent for 5m by host }`;
   const hb = (t: number, host: string): Ev => ({ t, f: { dataset: "heartbeat", host } });

@@ -192,7 +192,10 @@ export class SequenceCorrelator implements Correlator {
       b[0] = ev.fields;
       bound = b;
     }
-    state.stages[1] = new Partial(ev.ts, ev, undefined, bound);
+    // The latest start is kept (as in `extend`): an event that arrives late, dated before the
+    // kept partial's start, must not replace it (it could complete less).
+    const cur = state.stages[1];
+    if (cur === undefined || cur.start <= ev.ts) state.stages[1] = new Partial(ev.ts, ev, undefined, bound);
   }
 
   /** Every step joins on the sequence's keys: one lookup per key and event. */
