@@ -280,6 +280,8 @@ function inList(e: A.InExpr, event: EventFields, env: InterpretEnv): boolean {
   const list = items;
   const member = (x: unknown): boolean =>
     list.some((item) => {
+      // A null member matches an explicit null, as `x == null` does (not with `in~`, as `==~`).
+      if (item === null) return !e.ci && x === null;
       if (scalarEquals(x, item, e.ci)) return true;
       if (typeof item !== "string" || typeof x !== "string") return false;
       const block = parseCidr(item);

@@ -527,7 +527,7 @@ class Gen {
     const member = (x: string) => parts.map((m) => m(x)).join(" || ");
     const spec: Leaf = e.negated
       ? { str: (x) => `!(${member(x)})`, num: (x) => `!${exact}.has(${x})`, missing: false, nul: false }
-      : { str: (x) => `(${member(x)})`, num: (x) => `${exact}.has(${x})`, missing: false, nul: false };
+      : { str: (x) => `(${member(x)})`, num: (x) => `${exact}.has(${x})`, missing: false, nul: !e.ci && list.exact.has(null) };
     return this.leaf(s, spec, this.lazy(e), avail);
   }
 

@@ -331,7 +331,9 @@ function compileIn(e: A.InExpr, env: CompileEnv): Predicate {
   const ci = e.ci;
   // Membership is `==` (`==~` for in~) against each item: `~` only folds text with text.
   const member = (x: unknown): boolean => {
-    if (x === undefined || x === null) return false;
+    if (x === undefined) return false;
+    // An explicit null is a member when the list holds null, as `x == null` matches it (not with `in~`, as `==~`).
+    if (x === null) return !ci && exact.has(null);
     if (typeof x !== "string") return exact.has(x);
     if (ci ? folded.has(x.toLowerCase()) : exact.has(x)) return true;
     if (numbers.size > 0) {
