@@ -280,6 +280,14 @@ describe("sequences", () => {
       message: "'ssh_failur' is not a macro of this pack (did you mean ssh_failure?): it is read as a boolean field of the event",
     },
     {
+      name: "a rule's name used as a condition (rules are not macros)",
+      text: 'rule good {\n  severity low\n  when x == 1\n}\nrule v {\n  severity low\n  when good and y == 2\n}',
+      code: "W_NOT_A_MACRO",
+      line: 7,
+      col: 8,
+      message: "'good' is a rule, and a rule's name is no condition: put its condition in a macro and use that in both",
+    },
+    {
       name: "a step reading a later step's fields (read as a field of its own event)",
       text: seq('    a: event.outcome == "failure" and user.name == b.user.name\n    b: event.outcome == "success"'),
       code: "W_STEP_NOT_MATCHED_YET",

@@ -66,11 +66,12 @@ export function checkCondition(ctx: CheckContext, at: Located, e: A.Expr): void 
         // A bare word as a condition is nearly always a macro: a misspelt one, or one declared
         // in a file not loaded with this one. (With a schema, the schema check reports it.)
         const near = didYouMean(name, ctx.symbols.macros.keys());
+        const rule = ctx.symbols.rules.has(name) ? `; '${name}' is a rule, and a rule's name is no condition: put its condition in a macro and use that in both` : "";
         ctx.warn(
           at,
           e.span,
           "W_NOT_A_MACRO",
-          `'${name}' is not a macro of this pack${near}: it is read as a boolean field of the event (true only when that field is true); if it is a macro of another file, load that file too, and for a field write ${name} == true`,
+          `'${name}' is not a macro of this pack${near}: it is read as a boolean field of the event (true only when that field is true); if it is a macro of another file, load that file too, and for a field write ${name} == true${rule}`,
         );
       }
       return; // a boolean field: true when the field is true
