@@ -82,6 +82,21 @@ describe("vigil test", () => {
     expect(io.text()).toContain("vigil test: 1 failure");
   });
 
+  test("events run in the order written: a case can test an event arriving out of order", async () => {
+    writeFileSync(join(dir, "s.vigil"), "rule s2 {\n  severity low\n  sequence by k within 10s {\n    a: v == 1\n    b: v == 2\n  }\n}\n");
+    // Step b arrives before step a, though dated after it: in arrival order there is no match
+    // (sorted by time there would be one).
+    const cases = (expect: string) =>
+      `start: 2024-05-06T10:00:00Z\nrules:\n  s2:\n    cases:\n      - name: b arrives first\n        events:\n          - { "@timestamp": "+10s", k: x, v: 2 }\n          - { "@timestamp": "+5s", k: x, v: 1 }\n        expect: ${expect}\n`;
+    writeFileSync(join(dir, "s.tests.yaml"), cases("none"));
+    const io = captureIo();
+    expect(await main(["test", dir], io), io.text()).toBe(0);
+    writeFileSync(join(dir, "s.tests.yaml"), cases("[ { count: 2 } ]"));
+    const io2 = captureIo();
+    expect(await main(["test", dir], io2)).toBe(1);
+    expect(io2.text()).toContain("expected 1 alert, got 0");
+  });
+
   test("a missing alert is shown as expected/got", async () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES.replace('"$repeat": 5, "$every": 10s', '"$repeat": 5, "$every": 2m'));

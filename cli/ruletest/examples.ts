@@ -19,8 +19,7 @@ export function runRule(pack: CompiledPack, rule: CompiledRule, events: readonly
   const engine = new Engine({ ...pack, rules: [rule] }, { onAlert: (a) => alerts.push(a) });
   const unsupported = engine.unsupported.find((u) => u.rule === rule.name)?.reason;
   if (unsupported !== undefined) return { alerts, unsupported };
-  const order = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.ts - b.e.ts || a.i - b.i);
-  for (const { e, i } of order) {
+  for (const [i, e] of events.entries()) {
     const id = typeof e.fields["event.id"] === "string" ? e.fields["event.id"] : `${idPrefix}#${i + 1}`;
     engine.process({ id, ts: e.ts, seq: i, fields: { ...e.fields, "event.id": id }, source: idPrefix, position: i + 1 });
   }
