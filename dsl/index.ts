@@ -3,7 +3,7 @@ export type * as Ast from "./ast.js";
 export { ACTION_CATALOGUE, type ActionSpec, type ActionParamSpec } from "./actions.js";
 export { SEVERITIES, type Severity } from "./check/rules.js";
 export type { CompiledList, Getter, Predicate } from "./compile/conditions.js";
-export { keyText } from "./compile/values.js";
+export { keyText, toNumber } from "./compile/values.js";
 export type {
   ActionArgValue,
   CompiledAbsent,

@@ -1,5 +1,5 @@
 import type { CompiledPack, CompiledRule, CompiledThreshold, KeySpec, PackSettings } from "../dsl/index.js";
-import { fieldReader, keyText } from "../dsl/index.js";
+import { fieldReader, keyText, toNumber } from "../dsl/index.js";
 import { type Alert, alertId, type PlannedAction } from "./alert.js";
 import type { EngineEvent, EventFields } from "./event.js";
 import { AbsentCorrelator } from "./correlate/absent.js";
@@ -726,7 +726,8 @@ function aggregatedValue(corr: CompiledThreshold, ev: EngineEvent): string | num
     if (v === undefined || v === null) return null;
     return typeof v === "number" ? v : keyText(v);
   }
-  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  // A numeric string as conditions read it (decimal only: "0x10" is no number).
+  const n = toNumber(v);
   return Number.isFinite(n) ? n : null;
 }
 

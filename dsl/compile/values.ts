@@ -7,9 +7,16 @@
 /** A number read from a number or a numeric string; NaN otherwise. */
 export function toNumber(v: unknown): number {
   if (typeof v === "number") return v;
-  if (typeof v === "string" && v.trim() !== "") return Number(v);
+  if (typeof v === "string" && DECIMAL.test(v)) return Number(v);
   return NaN;
 }
+
+/**
+ * A numeric string: decimal, optionally signed, with a fraction and an exponent, spaces around
+ * (`"42"`, `" 2.5 "`, `"1e3"`, `"-7"`). Not JavaScript's other spellings (`"0x10"`, `"0b1"`,
+ * `"Infinity"`): a port written `"0x10"` is text, not 16.
+ */
+const DECIMAL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 /** Scalar equality with the language's coercions: numbers and numeric strings compare as numbers. */
 export function scalarEquals(a: unknown, b: unknown, ci: boolean): boolean {
