@@ -280,6 +280,14 @@ describe("sequences", () => {
       message: "'ssh_failur' is not a macro of this pack (did you mean ssh_failure?): it is read as a boolean field of the event",
     },
     {
+      name: "until reading a step's field (until reads no step: a field of the event)",
+      text: 'rule r {\n  severity low\n  sequence by k within 1m {\n    a: x == 1\n    b: x == 2\n  } until z == b.z\n}',
+      code: "W_STEP_NOT_MATCHED_YET",
+      line: 6,
+      col: 16,
+      message: "'b.z' is read as a field of the event, but 'b' names a step that has not matched here",
+    },
+    {
       name: "a rule's name used as a condition (rules are not macros)",
       text: 'rule good {\n  severity low\n  when x == 1\n}\nrule v {\n  severity low\n  when good and y == 2\n}',
       code: "W_NOT_A_MACRO",

@@ -111,7 +111,12 @@ function checkSequence(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.Sequence
   if (keyCount === 0 && perStep.length > 1 && new Set(perStep.map((s) => s.by.length)).size > 1) {
     ctx.error(at, c.span, "E_SEQUENCE_KEYS", "every step must join on the same number of fields");
   }
-  if (c.until !== undefined) checkCondition(ctx, at, c.until);
+  if (c.until !== undefined) {
+    // `until` is tested on each event alone: it reads no step.
+    ctx.unreadableSteps = names;
+    checkCondition(ctx, at, c.until);
+    ctx.unreadableSteps = new Set();
+  }
 }
 
 function checkAnomaly(ctx: CheckContext, at: Located<A.RuleDecl>, c: A.AnomalyClause): void {
