@@ -97,6 +97,21 @@ describe("vigil test", () => {
     expect(io2.text()).toContain("expected 1 alert, got 0");
   });
 
+  test("--properties: a sequence whose step reads an earlier step's field is tested from its positive example, not skipped", async () => {
+    writeFileSync(
+      join(dir, "q.vigil"),
+      'rule seqb {\n  severity high\n  sequence by source.ip within 10m {\n    f: event.outcome == "failure" repeat >= 3\n    s: event.outcome == "success" and user.name == f.user.name\n  }\n}\n',
+    );
+    writeFileSync(
+      join(dir, "q.tests.yaml"),
+      'start: 2024-05-06T10:00:00Z\nrules:\n  seqb:\n    defaults: { source.ip: 203.0.113.7, user.name: alice }\n    cases:\n      - name: three failures then a success\n        events:\n          - { "$repeat": 3, event.outcome: failure }\n          - { event.outcome: success }\n        expect: [ { count: 4 } ]\n      - name: a success for another user\n        events:\n          - { "$repeat": 3, event.outcome: failure }\n          - { event.outcome: success, user.name: bob }\n        expect: none\n',
+    );
+    const io = captureIo();
+    const code = await main(["test", "--properties", "--strict", dir], io);
+    expect(io.text()).not.toContain("SKIP");
+    expect(code, io.text()).toBe(0);
+  });
+
   test("a missing alert is shown as expected/got", async () => {
     writeFileSync(join(dir, "p.vigil"), RULE);
     writeFileSync(join(dir, "p.tests.yaml"), CASES.replace('"$repeat": 5, "$every": 10s', '"$repeat": 5, "$every": 2m'));

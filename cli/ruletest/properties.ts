@@ -196,7 +196,9 @@ export function checkProperties(pack: CompiledPack, rule: CompiledRule, opts: Pr
       const samples = fc.sample(propose(cond ?? truth, true, env), { numRuns: 300, seed: seed + i });
       const found: EventFields[] = [];
       const keysSeen = new Set<string>();
-      for (const s of [...samples.map(apply), ...seeds.map((x) => ({ ...x }))]) {
+      // The examples' events first: a step that reads an earlier step's field (`user.name ==
+      // fail.user.name`) matches the earlier step's template when both come from one example.
+      for (const s of [...seeds.map((x) => ({ ...x })), ...samples.map(apply)]) {
         const f = { ...s, "@timestamp": at } as EventFields;
         const sig = JSON.stringify(f);
         if (keysSeen.has(sig) || !matchesStep(f, i, prev)) continue;
