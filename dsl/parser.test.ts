@@ -84,6 +84,7 @@ describe("syntax errors name file:line:col and what was expected", () => {
     ["not a declaration", "when a == 1", "E_EXPECTED_DECLARATION", 1, 1, "expected a declaration (rule, macro, list, param, model or settings), found 'when'"],
     ["count needs a number", "rule r { when a == 1 count >= many within 5m }", "E_SYNTAX", 1, 31, "expected a number or a parameter like $name after '>=', found 'many'"],
     ["dangling and", "macro m = a == 1 and", "E_UNEXPECTED_END", 1, 21, "unexpected end of macro 'm'"],
+    ["a negative threshold", "rule r { when a == 1 sum(v) < -5 within 5m }", "E_SYNTAX", 1, 31, "found '-' (a negative number is written as a parameter: param min_delta = -5, then $min_delta)"],
   ];
   test.each(cases)("%s", (_name, text, code, line, col, message) => {
     const r = parse(text);

@@ -278,5 +278,7 @@ function syntaxDiagnostic(source: SourceFile, bad: Token, prev: Token | undefine
     return makeDiagnostic(source, span, "E_SYNTAX", "compare with == instead of =");
   }
   const after = prev === undefined ? "" : ` after '${prev.text}'`;
-  return makeDiagnostic(source, span, "E_SYNTAX", `expected ${describeExpected(expected)}${after}, found '${bad.text}'`);
+  // A threshold (or other number slot) written negative: the grammar takes none; a param may hold one.
+  const hint = bad.text === "-" && expected.has("number") && expected.has("param") ? " (a negative number is written as a parameter: param min_delta = -5, then $min_delta)" : "";
+  return makeDiagnostic(source, span, "E_SYNTAX", `expected ${describeExpected(expected)}${after}, found '${bad.text}'${hint}`);
 }
