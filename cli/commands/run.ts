@@ -6,7 +6,8 @@ import { PipelineMetrics } from "../../connectors/metrics/prometheus.js";
 import { runAlertFeed } from "../../connectors/nats/alert-feed.js";
 import { EventPublisher } from "../../connectors/nats/publish.js";
 import { runJetStream } from "../../connectors/nats/runner.js";
-import { DEFAULT_TOPOLOGY, type Topology, topologyForPrefix } from "../../connectors/nats/topology.js";
+import { DEFAULT_TOPOLOGY, provision, type Topology, topologyForPrefix } from "../../connectors/nats/topology.js";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { DecoderFormat } from "../../connectors/parsers/index.js";
 import { createResponse, parseResponseConfig, type ResponseRuntime, ruleSourcesFromPack } from "../../connectors/responders/index.js";
 import { type BusProducer, EmbeddedBus } from "../../connectors/sources/bus.js";
@@ -177,6 +178,8 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
     };
     const p = (parts = await openParts(config, pack, metrics, log, nc, true));
     const maxAckPending = cfg.num(config, "nats.max_ack_pending") ?? 100_000;
+    // Streams first: the alert follower below starts alongside the worker and needs the alerts stream.
+    await provision(await jetstreamManager(nc), topology, maxAckPending);
     let engine: Engine | undefined;
     const running = runJetStream({
       nc,
@@ -203,6 +206,8 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
       p.effects === undefined
         ? Promise.resolve()
         : runAlertFeed({ nc, topology, consumer: `${topology.consumer}_effects`, sinks: [p.effects], batchSize: 200, signal: controller.signal, drain: drain.signal, log: say }).then(() => undefined);
+    // Its failure is the job's (awaited below); until then it must not surface as unhandled.
+    following.catch(() => undefined);
     const publisher = new EventPublisher(nc, topology, { rate: 0, inflight: 256 });
     await p.runtime.serveApi({
       deliver: async (events) => {
@@ -213,7 +218,15 @@ export async function runMain(config: Config, io: Io, hooks: RunHooks = {}): Pro
       ready: () => ({ nats: { ok: nc !== undefined && !nc.isClosed() } }),
       ...(p.actions === undefined ? {} : { actions: p.actions }),
     });
-    const stats = await running;
+    let stats: Awaited<typeof running>;
+    try {
+      stats = await running;
+    } catch (err) {
+      // The worker failed: stop the follower too before reporting (no stray errors after it).
+      controller.abort();
+      await following.catch(() => undefined);
+      throw err;
+    }
     drain.abort(); // idle (tests, benchmarks): let the followers catch up, then stop
     await following;
     return stats.ended === "signal" || stats.ended === "idle" ? 0 : 1;

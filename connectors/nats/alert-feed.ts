@@ -46,7 +46,12 @@ export async function runAlertFeed(o: AlertFeedOptions): Promise<AlertFeedStats>
   // process had taken but not acknowledged comes again now rather than after ack_wait.
   let floor = 0;
   try {
-    floor = (await jsm.consumers.info(t.alertsStream, o.consumer)).ack_floor.stream_seq;
+    const info = await jsm.consumers.info(t.alertsStream, o.consumer);
+    // A consumer recreated at a start sequence reports an ack floor of 0 until it acknowledges
+    // something (NATS 2.9): its start is then the floor, or every other restart would deliver
+    // the whole stream again.
+    const start = info.config.deliver_policy === DeliverPolicy.StartSequence ? (info.config.opt_start_seq ?? 1) - 1 : 0;
+    floor = Math.max(info.ack_floor.stream_seq, start);
     await jsm.consumers.delete(t.alertsStream, o.consumer);
   } catch {
     /* not there yet */

@@ -54,7 +54,7 @@ export async function runJetStream(o: RunnerOptions): Promise<RunnerStats> {
     engine,
     source,
     sinks: [new JetStreamAlertSink(js, t.alertsSubject), ...(o.sinks ?? [])],
-    deadLetters: new JetStreamDeadLetterSink(js, t.deadLetterSubject),
+    deadLetters: new JetStreamDeadLetterSink(js, t.deadLetterSubject, o.nc.info?.max_payload),
     checkpoints: new KvCheckpointStore(kv, t.consumer),
     checkpointIntervalMs: o.checkpointIntervalMs,
     // Acknowledge well before the consumer's max_ack_pending stalls delivery.

@@ -47,14 +47,26 @@ export class JetStreamAlertSink implements AlertSink {
   }
 }
 
-/** Undecodable messages into `security.deadletter`, the reason and the original subject in headers. */
+/** Bytes kept free of a dead letter's payload for its headers (reason, message, origin, id). */
+const HEADER_ROOM = 8192;
+
+/**
+ * Undecodable messages into `security.deadletter`, the reason and the original subject in
+ * headers. A message too large to go again with those headers within the server's
+ * `max_payload` (one near the limit that failed to decode) is cut to fit, with
+ * `Vigil-Truncated: <original bytes>`: the original stays in the events stream at
+ * `Vigil-Origin-Position`. (Refusing it would stop the worker on that message at every start.)
+ */
 export class JetStreamDeadLetterSink implements DeadLetterSink {
   constructor(
     private readonly js: JetStreamClient,
     private readonly subject: string,
+    /** The server's `max_payload` (the connection's server info). */
+    private readonly maxPayload = 1 << 20,
   ) {}
 
   async deadLetter(items: readonly DeadLetter[]): Promise<void> {
+    const room = Math.max(0, this.maxPayload - HEADER_ROOM);
     await Promise.all(
       items.map((d, i) => {
         const h = headers();
@@ -62,7 +74,12 @@ export class JetStreamDeadLetterSink implements DeadLetterSink {
         h.set("Vigil-Message", d.message.slice(0, 1000));
         h.set("Vigil-Origin-Subject", d.origin);
         h.set("Vigil-Origin-Position", String(d.position));
-        return this.js.publish(this.subject, d.data, { headers: h, msgID: `${d.origin}#${d.position}:${i}:${d.reason}` });
+        let data = d.data;
+        if (data.length > room) {
+          h.set("Vigil-Truncated", String(data.length));
+          data = data.subarray(0, room);
+        }
+        return this.js.publish(this.subject, data, { headers: h, msgID: `${d.origin}#${d.position}:${i}:${d.reason}` });
       }),
     );
   }

@@ -16,6 +16,15 @@ describe("parseResponseConfig", () => {
     expect(r.ok && r.value.break_glass).toBe(true);
   });
 
+  test("the commands' NATS prefix follows the job's nats.prefix unless the section sets one", () => {
+    const r = parseResponseConfig(undefined, { VIGIL_NATS_PREFIX: "tenant_a" });
+    expect(r.ok && r.value.nats.prefix).toBe("tenant_a");
+    const own = parseResponseConfig({ nats: { prefix: "cmds" } }, { VIGIL_NATS_PREFIX: "tenant_a" });
+    expect(own.ok && own.value.nats.prefix).toBe("cmds");
+    const none = parseResponseConfig(undefined, {});
+    expect(none.ok && none.value.nats.prefix).toBe("security");
+  });
+
   test("a full YAML section", () => {
     const yaml = `
 mode: enforce

@@ -273,7 +273,8 @@ export function parseResponseConfig(
     },
     nats: {
       enabled: bool(nats.enabled, ".nats.enabled", true),
-      prefix: str(nats.prefix, ".nats.prefix") ?? D.nats.prefix,
+      // Under the job's own prefix when it has one (nats.prefix): one instance's commands are not another's.
+      prefix: str(nats.prefix, ".nats.prefix") ?? (env.VIGIL_NATS_PREFIX !== undefined && env.VIGIL_NATS_PREFIX !== "" ? env.VIGIL_NATS_PREFIX : D.nats.prefix),
       stream: str(nats.stream, ".nats.stream"),
     },
     nftables: {

@@ -104,7 +104,7 @@ async function interruptAndCompare(sig: NodeJS.Signals): Promise<void> {
     delete process.env.NATS_URL;
     delete process.env.VIGIL_NATS_PREFIX;
     const jsm = await jetstreamManager(nc);
-    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream]) await jsm.streams.delete(s).catch(() => undefined);
+    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream, `${t.eventsStream.replace(/_EVENTS$/, "")}_COMMANDS`]) await jsm.streams.delete(s).catch(() => undefined);
     await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
     await nc.close();
     await db.drop();

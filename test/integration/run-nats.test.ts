@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { topologyForPrefix, type Topology } from "../../connectors/nats/topology.js";
 import { main } from "../../cli/main.js";
 import type { Io } from "../../cli/io.js";
-import { natsUrl, uniqueName } from "../support/services.js";
+import { natsUrl, uniqueName, withPgDatabase } from "../support/services.js";
 
 const SAMPLE = "examples/auth.log";
 
@@ -63,7 +63,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of topologies) {
-    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream]) await jsm.streams.delete(s).catch(() => undefined);
+    // The responders' commands stream follows the job's prefix (`<PREFIX>_COMMANDS`).
+    const commands = `${t.eventsStream.replace(/_EVENTS$/, "")}_COMMANDS`;
+    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream, commands]) await jsm.streams.delete(s).catch(() => undefined);
     await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
   }
   await nc.close();
@@ -159,5 +161,42 @@ describe("vigil run on JetStream", () => {
       expect(m.header.get("Vigil-Origin-Subject")).toBe(subject);
     }
     expect(reasons.sort()).toEqual(["future_timestamp", "invalid_json", "invalid_json", "invalid_utf8", "missing_timestamp", "not_an_object", "too_large"]);
+  });
+
+  test("the first start on a fresh prefix, with the store following the alerts stream, provisions and runs", async () => {
+    useTopology();
+    const db = await withPgDatabase();
+    process.env.DATABASE_URL = db.url;
+    process.env.VIGIL_STORE = "true";
+    try {
+      const run = capture();
+      // Before: the follower asked for the alerts stream before the worker had made it (stream not found).
+      expect(await main(["run", "--stop-when-idle", "300"], run), run.errs.join("\n")).toBe(0);
+    } finally {
+      process.env.VIGIL_STORE = "false";
+      delete process.env.DATABASE_URL;
+      await db.drop();
+    }
+  });
+
+  test("a bad message near the server's max_payload is dead-lettered cut to fit (with its size), and the events after it are processed", async () => {
+    const t = useTopology();
+    const js = jetstream(nc);
+    expect(await main(["run", "--stop-when-idle", "300"], capture())).toBe(0); // provision
+    const subject = `${t.eventsSubject}.sshd.authentication`;
+    const max = nc.info?.max_payload ?? 1 << 20;
+    // Not JSON, just under the server's limit and the default max_message_bytes: it decodes, fails, and must go again with headers.
+    const big = new Uint8Array(max - 200).fill(0x78);
+    await js.publish(subject, big);
+    for (let i = 1; i <= 5; i++)
+      await js.publish(subject, JSON.stringify({ "@timestamp": new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), "event.id": `p${i}`, "event.category": "authentication", "event.outcome": "failure", "event.type": "start", "service.name": "sshd", "source.address": "192.0.2.78", "source.ip": "192.0.2.78" }));
+    const run = capture();
+    expect(await main(["run", "--stop-when-idle", "800"], run), run.errs.join("\n")).toBe(0);
+    expect(essentials(run.lines).map((l) => (JSON.parse(l) as unknown[])[1])).toEqual(["ssh_bruteforce"]);
+    const stream = await js.streams.get(t.deadLetterStream);
+    const m = await stream.getMessage({ seq: 1 });
+    expect(m?.header.get("Vigil-Reason")).toBe("invalid_json");
+    expect(m?.header.get("Vigil-Truncated")).toBe(String(max - 200));
+    expect(m?.data.length).toBeLessThan(max - 200);
   });
 });
