@@ -69,7 +69,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
 
   async bootstrap(secret: string, role: Role): Promise<ApiKeyRecord> {
     checkRole(role);
-    if (secret.length < 16) throw new RangeError("VIGIL_BOOTSTRAP_API_KEY must be at least 16 characters");
+    if (secret.length < 24) throw new RangeError("VIGIL_BOOTSTRAP_API_KEY must be at least 24 characters");
     const hash = hashSecret(secret);
     const id = `key_boot_${hash.slice(0, 12)}`;
     return this.db.transaction(async (tx) => {

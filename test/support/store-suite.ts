@@ -884,7 +884,7 @@ export function storeSuite(label: string, openTarget: () => Promise<StoreTarget>
         expect(b).toEqual(a);
         expect(await store.apiKeys.list()).toHaveLength(1);
         expect((await store.apiKeys.authenticate(secret))?.role).toBe("admin");
-        await expect(store.apiKeys.bootstrap("short", "admin")).rejects.toThrow(/at least 16/);
+        await expect(store.apiKeys.bootstrap("short", "admin")).rejects.toThrow(/at least 24/);
       });
     });
   });
