@@ -67,6 +67,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: "database.enabled", env: "VIGIL_STORE", type: "bool", default: true, doc: "keep alerts as incidents in the incident store (the API needs it)" },
   { path: "database.url", env: "DATABASE_URL", type: "string", doc: "PostgreSQL (`postgres://…`) for the incident store, or `memory://`; without one, PGlite under `data_dir`/db" },
   { path: "database.group_window", type: "duration", default: 3_600_000, doc: "alerts of the same rule and key within this time of an open incident's last alert join it" },
+  { path: "database.connect_timeout", env: "VIGIL_DATABASE_CONNECT_TIMEOUT", type: "duration", default: 60_000, min: 0, doc: "at start, how long an unreachable PostgreSQL is retried (backing off to 5 s) before the job gives up; a restart during a database failover waits it out" },
   { path: "database.max_buffered_alerts", type: "int", default: 10_000, min: 1, doc: "alerts held while the database is unreachable; past it the pipeline stops acknowledging" },
   { path: "audit.retention_days", env: "VIGIL_AUDIT_RETENTION_DAYS", type: "int", default: 2555, min: 1, doc: "audit log retention; pruning records an anchor so the chain still verifies" },
   { path: "coverage.expected_services", env: "VIGIL_EXPECTED_SERVICES", type: "list", default: [], doc: "services expected to emit events (the coverage KPI)" },

@@ -77,6 +77,34 @@ export class SequentialSink implements AlertSink {
   }
 }
 
+/** Errors of a database that is not reachable (yet): down, restarting, failing over, cut off. */
+function unreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === "string" ? e.code : "";
+  const message = typeof e?.message === "string" ? e.message : "";
+  return (
+    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P03"].includes(code) ||
+    /Connection terminated|timeout expired/i.test(message)
+  );
+}
+
+/**
+ * `open()`, retried while the database is unreachable, backing off from 250 ms to 5 s, for at
+ * most `timeoutMs`; any other error (a wrong password, a bad URL) at once.
+ */
+async function retryUnreachable<T>(open: () => Promise<T>, timeoutMs: number, onRetry: (err: Error, delayMs: number) => void): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      return await open();
+    } catch (err) {
+      if (!unreachable(err) || Date.now() + delay > deadline) throw err;
+      onRetry(err as Error, delay);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
   const c = d.config;
   const closers: (() => Promise<void>)[] = [];
@@ -89,11 +117,15 @@ export async function openRuntime(d: RuntimeDeps): Promise<Runtime> {
   const databaseUrl = cfg.str(c, "database.url");
   if (cfg.bool(c, "database.enabled")) {
     if (databaseUrl === undefined) mkdirSync(dataDir, { recursive: true });
-    store = await openStore({
-      ...(databaseUrl === undefined ? { dataDir: join(dataDir, "db") } : { databaseUrl }),
-      groupWindowMs: cfg.num(c, "database.group_window") ?? 3_600_000,
-      onConnectionError: (err) => d.log.warn({ err: err.message }, "database connection error"),
-    });
+    const open = () =>
+      openStore({
+        ...(databaseUrl === undefined ? { dataDir: join(dataDir, "db") } : { databaseUrl }),
+        groupWindowMs: cfg.num(c, "database.group_window") ?? 3_600_000,
+        onConnectionError: (err) => d.log.warn({ err: err.message }, "database connection error"),
+      });
+    store = await retryUnreachable(open, cfg.num(c, "database.connect_timeout") ?? 60_000, (err, delayMs) =>
+      d.log.warn({ err: err.message, retry_in_ms: delayMs }, "the database is unreachable at start: retrying"),
+    );
     const opened = store;
     closers.push(() => opened.close());
     for (const r of d.pack.rules) await store.recordRuleVersion(r.name, r.fingerprint, d.ruleSources.get(r.name) ?? "");
