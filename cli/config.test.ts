@@ -53,6 +53,17 @@ describe("configuration", () => {
     expect(readConfigFile("v.yaml", "input:\n  tz: Europe/Berlin\n").values.get("input.tz")).toBe("Europe/Berlin");
   });
 
+  test("a NATS prefix that is no subject, a database URL of another kind and a retention that is no InfluxDB duration are refused", () => {
+    const { errors } = readConfigFile("vigil.yaml", 'nats:\n  prefix: "sre x*"\ndatabase:\n  url: mysql://x\ninflux:\n  retention: forever\n');
+    expect(errors.map(formatConfigError)).toEqual([
+      "vigil.yaml:2:11: error E_CONFIG: nats.prefix: must be subject tokens: letters, digits, _ and -, joined by dots (no spaces, * or >)",
+      "vigil.yaml:4:8: error E_CONFIG: database.url: must start with postgres://, postgresql:// or memory://",
+      "vigil.yaml:6:14: error E_CONFIG: influx.retention: must be an InfluxDB duration such as 30d, 52w or 1h30m (or INF)",
+    ]);
+    const ok = readConfigFile("v.yaml", "nats:\n  prefix: tenant_a.sec\ndatabase:\n  url: postgresql://u@h/db\ninflux:\n  retention: 1h30m\n");
+    expect(ok.errors).toEqual([]);
+  });
+
   test("an input format or log level that is not one of the known ones is refused where it is written", () => {
     const { values, errors } = readConfigFile("vigil.yaml", "log_level: verbos\ninput:\n  format: sshdd\n");
     expect(errors.map(formatConfigError)).toEqual([

@@ -54,7 +54,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: "input.max_queued_events", type: "int", default: 50_000, min: 1, doc: "embedded default: events queued in the in-process bus before producers (files, HTTP ingest) wait" },
 
   { path: "nats.url", env: "NATS_URL", type: "string", doc: "NATS server; without one, the embedded default" },
-  { path: "nats.prefix", env: "VIGIL_NATS_PREFIX", type: "string", doc: "put every stream, subject and bucket under this prefix (tenants, tests); default: the `security.*` names" },
+  { path: "nats.prefix", env: "VIGIL_NATS_PREFIX", type: "string", check: (v) => (/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v) ? undefined : "must be subject tokens: letters, digits, _ and -, joined by dots (no spaces, * or >)"), doc: "put every stream, subject and bucket under this prefix (tenants, tests); default: the `security.*` names" },
   { path: "nats.batch", type: "int", default: 500, min: 1, doc: "messages per fetch; `--batch`" },
   { path: "nats.max_ack_pending", type: "int", default: 100_000, min: 1, doc: "most unacknowledged messages in flight (back-pressure): a checkpoint is taken at the latest when half of them are unacknowledged; `--max-ack-pending`" },
   { path: "nats.checkpoint_interval", type: "duration", default: 5000, min: 1, doc: "how often engine state is checkpointed and messages acknowledged (a crash replays at most this much of the stream, half as much again when a checkpoint is put off during a burst of alerts); `--checkpoint-interval`" },
@@ -65,7 +65,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: "nats.duplicate_window", type: "duration", default: 600_000, doc: "JetStream de-duplication window of the streams Vigil provisions" },
 
   { path: "database.enabled", env: "VIGIL_STORE", type: "bool", default: true, doc: "keep alerts as incidents in the incident store (the API needs it)" },
-  { path: "database.url", env: "DATABASE_URL", type: "string", doc: "PostgreSQL (`postgres://…`) for the incident store, or `memory://`; without one, PGlite under `data_dir`/db" },
+  { path: "database.url", env: "DATABASE_URL", type: "string", check: (v) => (/^(postgres|postgresql|memory):\/\//.test(v) ? undefined : "must start with postgres://, postgresql:// or memory://"), doc: "PostgreSQL (`postgres://…`) for the incident store, or `memory://`; without one, PGlite under `data_dir`/db" },
   { path: "database.group_window", type: "duration", default: 3_600_000, doc: "alerts of the same rule and key within this time of an open incident's last alert join it" },
   { path: "database.connect_timeout", env: "VIGIL_DATABASE_CONNECT_TIMEOUT", type: "duration", default: 60_000, min: 0, doc: "at start, how long an unreachable PostgreSQL is retried (backing off to 5 s) before the job gives up; a restart during a database failover waits it out" },
   { path: "database.max_buffered_alerts", type: "int", default: 10_000, min: 1, doc: "alerts held while the database is unreachable; past it the pipeline stops acknowledging" },
@@ -88,7 +88,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: "influx.url", env: "INFLUX_URL", type: "string", doc: "InfluxDB 1.x for the time series (event rates, alerts, anomaly scores, KPIs); none: not written" },
   { path: "influx.database", env: "INFLUX_DATABASE", type: "string", default: "vigil", doc: "InfluxDB database (created when missing)" },
   { path: "influx.interval", env: "INFLUX_INTERVAL_MS", type: "duration", default: 10_000, min: 1, doc: "aggregation interval of the time series" },
-  { path: "influx.retention", env: "INFLUX_RETENTION", type: "string", doc: "InfluxDB retention policy duration (e.g. 30d); none: the database default" },
+  { path: "influx.retention", env: "INFLUX_RETENTION", type: "string", check: (v) => (/^((\d+(ns|u|ms|s|m|h|d|w))+|INF)$/i.test(v) ? undefined : "must be an InfluxDB duration such as 30d, 52w or 1h30m (or INF)"), doc: "InfluxDB retention policy duration (e.g. 30d); none: the database default" },
   { path: "influx.kpi_interval", type: "duration", default: 60_000, min: 1, doc: "how often the KPIs of the last 24 h are written" },
 
   { path: "response", type: "section", doc: "automated response (responders, modes, allowlists, caps, webhooks, SIEM): see docs/responders.md" },
