@@ -53,7 +53,11 @@ const ns = (ms: number) => ms * 1_000_000;
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }): Promise<void> {
   try {
     const info = await jsm.streams.info(cfg.name);
-    const same = JSON.stringify(info.config.subjects) === JSON.stringify(cfg.subjects) && info.config.max_age === cfg.max_age && info.config.duplicate_window === cfg.duplicate_window;
+    const same =
+      JSON.stringify(info.config.subjects) === JSON.stringify(cfg.subjects) &&
+      info.config.max_age === cfg.max_age &&
+      info.config.duplicate_window === cfg.duplicate_window &&
+      (cfg.max_bytes === undefined || info.config.max_bytes === cfg.max_bytes);
     if (!same) await jsm.streams.update(cfg.name, { ...info.config, ...cfg });
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
