@@ -719,3 +719,14 @@ describe("bugs these cases found, now fixed", () => {
     check({ name: "anomaly", text: anomaly, opts: { params: { cut: "x" } }, code: "E_BROKEN_DEPENDENCY", line: 6, col: 6, message: "rule 'r' uses param 'cut', which has errors", all: ["E_PARAM_OVERRIDE", "E_BROKEN_DEPENDENCY"] });
   });
 });
+
+describe("a use of a declaration that does not parse", () => {
+  test("a rule using a param whose declaration has errors: a broken dependency, not an unknown name", () => {
+    const p = loadPack([{ path: "t.vigil", text: "param bp = 5x\nrule r {\n  severity low\n  when x == $bp\n}" }]);
+    expect(p.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["E_BAD_NUMBER", expect.stringContaining("'5x' is neither a number nor a duration") as unknown],
+      ["E_BROKEN_DEPENDENCY", "parameter '$bp' is declared, but its declaration has errors (see there)"],
+    ]);
+    expect(p.broken).toEqual(["bp", "r"]);
+  });
+});

@@ -80,6 +80,7 @@ export function loadPack(files: readonly PackFile[], opts: LoadOptions = {}): Co
   const withOverrides = parsed.map((p) => ({ source: p.source, decls: p.decls.map((d) => applyOverride(d, opts.params)) }));
   const { symbols, duplicates } = collectSymbols(withOverrides);
   const ctx = new CheckContext(symbols);
+  ctx.unparsed = new Set(parsed.flatMap((p) => p.unparsed));
   ctx.hasSchema = opts.schema !== undefined;
   reportDuplicates(ctx, duplicates);
   checkMacroCycles(ctx);

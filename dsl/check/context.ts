@@ -39,6 +39,9 @@ export class CheckContext {
   /** Whether a field schema is configured (its check then reports unknown names). */
   hasSchema = false;
 
+  /** Names of declarations that did not parse (a use of one is a broken dependency, not an unknown name). */
+  unparsed: ReadonlySet<string> = new Set();
+
   constructor(readonly symbols: Symbols) {}
 
   error(at: Located, span: Span, code: string, message: string): void {

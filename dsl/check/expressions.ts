@@ -157,7 +157,8 @@ export function checkValue(ctx: CheckContext, at: Located, e: A.Expr): ValueKind
     case "param": {
       const v = paramValue(ctx, e);
       if (v === undefined) {
-        ctx.error(at, e.span, "E_UNKNOWN_PARAM", `unknown parameter '$${e.name}'${didYouMean(e.name, ctx.symbols.params.keys())}; declare it with: param ${e.name} = …`);
+        if (ctx.unparsed.has(e.name) && !ctx.symbols.params.has(e.name)) ctx.error(at, e.span, "E_BROKEN_DEPENDENCY", `parameter '$${e.name}' is declared, but its declaration has errors (see there)`);
+        else ctx.error(at, e.span, "E_UNKNOWN_PARAM", `unknown parameter '$${e.name}'${didYouMean(e.name, ctx.symbols.params.keys())}; declare it with: param ${e.name} = …`);
         return "unknown";
       }
       const decl = ctx.symbols.params.get(e.name);
