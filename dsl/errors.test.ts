@@ -730,3 +730,12 @@ describe("a use of a declaration that does not parse", () => {
     expect(p.broken).toEqual(["bp", "r"]);
   });
 });
+
+describe("constant comparisons", () => {
+  test("a comparison with a condition on one side is that error alone, not also a constant one", () => {
+    const codes = (text: string) => loadPack([{ path: "t.vigil", text: `rule r {\n  severity low\n  when ${text}\n}` }]).diagnostics.map((d) => d.code);
+    expect(codes("(a == 1) == true")).toEqual(["E_CONDITION_AS_VALUE"]);
+    expect(codes("1 == 1")).toEqual(["W_CONSTANT_CONDITION"]);
+    expect(codes("a == 1")).toEqual([]);
+  });
+});

@@ -125,7 +125,9 @@ function checkCompare(ctx: CheckContext, at: Located, e: A.CompareExpr): void {
   if (e.ci && ((l !== "unknown" && l !== "string") || (r !== "unknown" && r !== "string"))) {
     ctx.error(at, e.span, "E_TYPE", `'${e.op}~' compares text without case; use '${e.op}' for other values`);
   }
-  if (e.left.kind !== "field" && e.left.kind !== "call" && e.right.kind !== "field" && e.right.kind !== "call" && e.left.kind !== "param" && e.right.kind !== "param") {
+  // Both sides written as constants (a side that is a condition is an error of its own, above).
+  const constant = (x: A.Expr) => x.kind === "literal" || x.kind === "duration";
+  if (constant(e.left) && constant(e.right)) {
     ctx.warn(at, e.span, "W_CONSTANT_CONDITION", "this comparison does not read any field: it is always true or always false");
   }
 }
