@@ -81,6 +81,15 @@ describe("threshold windows", () => {
     ]);
   });
 
+  test("a number or boolean field given to a text argument is planned as its text", () => {
+    const a = run(`rule r { severity low when x == 1 then notify("soc", message: user.name), lock_account(user.id), block_ip(ip) }`, [{ t: 0, f: { x: 1, "user.name": 5, "user.id": true, ip: "192.0.2.9" } }]);
+    expect(a[0]?.actions).toEqual([
+      { action: "notify", mode: "enforce", args: { channel: "soc", message: "5" } },
+      { action: "lock_account", mode: "enforce", args: { account: "true", for: 300_000 } },
+      { action: "block_ip", mode: "enforce", args: { ip: "192.0.2.9", for: 3_600_000 } },
+    ]);
+  });
+
   test("events dated too far in the future are refused with a reason; late ones are counted", () => {
     const pack = loadPack([{ path: "t.vigil", text: COUNT_RULE }]);
     const engine = new Engine(pack, { onAlert: () => undefined, now: () => T0 });

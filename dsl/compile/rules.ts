@@ -371,6 +371,10 @@ export function compileModel(m: A.ModelDecl, source: SourceFile, env: CompileEnv
   return { name: m.name.name, features, by, trainMs, retrainMs };
 }
 
+function asText(x: unknown): unknown {
+  return typeof x === "number" || typeof x === "boolean" ? String(x) : x;
+}
+
 function compileAction(a: A.ActionCall, env: CompileEnv): CompiledAction {
   const spec = ACTION_CATALOGUE.get(a.name.name);
   const args = new Map<string, ActionArgValue>();
@@ -379,10 +383,13 @@ function compileAction(a: A.ActionCall, env: CompileEnv): CompiledAction {
     const pname = arg.name?.name ?? spec?.params[positional++]?.name;
     if (pname === undefined) continue;
     const v = compileValue(arg.value, env);
-    args.set(
-      pname,
-      v.constant ? { constant: true, value: v.value } : { constant: false, path: arg.value.kind === "field" ? arg.value.path : pname, get: v.get },
-    );
+    // A text parameter (an account, a message) takes a number or boolean field as its text.
+    const text = spec?.params.find((p) => p.name === pname)?.type === "string";
+    if (v.constant) args.set(pname, { constant: true, value: text ? asText(v.value) : v.value });
+    else {
+      const get = v.get;
+      args.set(pname, { constant: false, path: arg.value.kind === "field" ? arg.value.path : pname, get: text ? (f) => asText(get(f)) : get });
+    }
   }
   for (const p of spec?.params ?? []) {
     if (!args.has(p.name) && p.default !== undefined) args.set(p.name, { constant: true, value: p.default });
