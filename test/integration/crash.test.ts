@@ -13,6 +13,7 @@ import { connect } from "@nats-io/transport-node";
 import { expect, test } from "vitest";
 import { main } from "../../cli/main.js";
 import { topologyForPrefix } from "../../connectors/nats/topology.js";
+import { commandTopologyForPrefix } from "../../connectors/responders/nats.js";
 import pg from "pg";
 import { natsUrl, uniqueName, withPgDatabase } from "../support/services.js";
 
@@ -104,7 +105,7 @@ async function interruptAndCompare(sig: NodeJS.Signals): Promise<void> {
     delete process.env.NATS_URL;
     delete process.env.VIGIL_NATS_PREFIX;
     const jsm = await jetstreamManager(nc);
-    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream, `${t.eventsStream.replace(/_EVENTS$/, "")}_COMMANDS`]) await jsm.streams.delete(s).catch(() => undefined);
+    for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream, commandTopologyForPrefix(prefix).stream]) await jsm.streams.delete(s).catch(() => undefined);
     await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
     await nc.close();
     await db.drop();

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { topologyForPrefix, type Topology } from "../../connectors/nats/topology.js";
+import { commandTopologyForPrefix } from "../../connectors/responders/nats.js";
 import { main } from "../../cli/main.js";
 import type { Io } from "../../cli/io.js";
 import { natsUrl, uniqueName, withPgDatabase } from "../support/services.js";
@@ -63,8 +64,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of topologies) {
-    // The responders' commands stream follows the job's prefix (`<PREFIX>_COMMANDS`).
-    const commands = `${t.eventsStream.replace(/_EVENTS$/, "")}_COMMANDS`;
+    // The responders' commands stream follows the job's prefix.
+    const commands = commandTopologyForPrefix(t.eventsSubject.replace(/\.events$/, "")).stream;
     for (const s of [t.eventsStream, t.alertsStream, t.deadLetterStream, commands]) await jsm.streams.delete(s).catch(() => undefined);
     await (await new Kvm(nc).open(t.checkpointBucket).catch(() => undefined))?.destroy().catch(() => undefined);
   }
